@@ -1,0 +1,139 @@
+"""The run folder: manifest, answers journal, results, reports.
+
+`answers.jsonl` is an append-only journal (one fsync'd line per finished generation), so a crash
+loses at most the line being written and `--resume` knows exactly what is done. Every other file
+is written atomically (temp file + rename), so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .records import Answer
+
+MANIFEST = "manifest.json"
+ANSWERS = "answers.jsonl"
+RESULTS = "results.jsonl"
+SUMMARY = "summary.json"
+
+_SECRET_KEY = re.compile(r"(?:api[_-]?key|token|secret|password|authorization|bearer)", re.I)
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def redact(obj: Any, secrets: Iterable[str] = ()) -> Any:
+    """Drop values under secret-looking keys and scrub known secret strings anywhere."""
+    secrets = [s for s in secrets if s and len(s) >= 6]
+
+    def walk(o: Any) -> Any:
+        if isinstance(o, Mapping):
+            return {k: ("[redacted]" if _SECRET_KEY.search(str(k)) and not str(k).endswith("_env") else walk(v))
+                    for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            return [walk(v) for v in o]
+        if isinstance(o, str):
+            for s in secrets:
+                o = o.replace(s, "[redacted]")
+            return o
+        return o
+    return walk(obj)
+
+
+def dumps_line(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+class RunStore:
+    def __init__(self, run_dir: Path, secrets: Iterable[str] = ()):
+        self.dir = Path(run_dir)
+        self.secrets = list(secrets)
+
+    def path(self, name: str) -> Path:
+        return self.dir / name
+
+    # manifest
+    def write_manifest(self, manifest: Mapping[str, Any]) -> None:
+        atomic_write(self.path(MANIFEST), json.dumps(redact(manifest, self.secrets), indent=2, sort_keys=True) + "\n")
+
+    def read_manifest(self) -> dict[str, Any]:
+        p = self.path(MANIFEST)
+        return json.loads(p.read_text("utf-8")) if p.exists() else {}
+
+    # answers journal
+    def append_answer(self, answer: Answer) -> None:
+        line = dumps_line(redact(answer.to_dict(), self.secrets))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.path(ANSWERS), "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def read_answers(self) -> dict[tuple[str, str], Answer]:
+        """Latest answer per (generator, item); a torn last line (crash mid-write) is ignored."""
+        p = self.path(ANSWERS)
+        out: dict[tuple[str, str], Answer] = {}
+        if not p.exists():
+            return out
+        with open(p, encoding="utf-8") as fh:
+            for line in fh:
+                if not line.endswith("\n"):
+                    break
+                try:
+                    a = Answer.from_dict(json.loads(line))
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    continue
+                prev = out.get((a.generator, a.item_id))
+                if prev is None or prev.error or not a.error:
+                    out[(a.generator, a.item_id)] = a
+        return out
+
+    def repair_answers(self) -> None:
+        """Cut a torn last line so appends start on a clean line."""
+        p = self.path(ANSWERS)
+        if not p.exists():
+            return
+        data = p.read_bytes()
+        if data and not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
+            with open(p, "r+b") as fh:
+                fh.truncate(cut)
+
+    # results
+    def write_results(self, rows: list[dict[str, Any]]) -> None:
+        atomic_write(self.path(RESULTS), "".join(dumps_line(redact(r, self.secrets)) for r in rows))
+
+    def read_results(self) -> list[dict[str, Any]]:
+        p = self.path(RESULTS)
+        return [json.loads(l) for l in p.read_text("utf-8").splitlines() if l.strip()] if p.exists() else []
+
+    def write_json(self, name: str, obj: Any) -> None:
+        atomic_write(self.path(name), json.dumps(redact(obj, self.secrets), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+    def write_text(self, name: str, text: str) -> None:
+        atomic_write(self.path(name), self._scrub(text))
+
+    def _scrub(self, text: str) -> str:
+        for s in self.secrets:
+            if s and len(s) >= 6:
+                text = text.replace(s, "[redacted]")
+        return text
