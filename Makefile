@@ -1,0 +1,19 @@
+# Two commands: `make demo` (install + run the offline demo suite) and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+
+demo: install
+	$(BIN)/qaeval run evals/demo.yaml
+
+test: install
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
