@@ -14,7 +14,7 @@ import re
 NEGATION = re.compile(
     r"\b(?:not|never|no|none|nor|cannot|can't|cant|don't|dont|doesn't|doesnt|didn't|won't|wont|"
     r"shouldn't|shouldnt|mustn't|isn't|aren't|wasn't|weren't|wouldn't|couldn't|needn't|"
-    r"avoid|avoiding|refrain\s+from)\b|n't\b",
+    r"avoid|avoiding|refrain\s+from|rare|rarely|seldom|unlikely|hardly)\b|n't\b",
     re.I)
 # Cues that look like negation but are not ("not only", "no doubt", "not just X but Y").
 # Negative constructions that carry a (possibly harmful) positive claim rather than negating one:
@@ -39,13 +39,16 @@ REFUTATION = re.compile(
     r"isn'?t\s+true|no\s+(?:good\s+|reliable\s+|solid\s+|scientific\s+|strong\s+|real\s+|clinical\s+|credible\s+)?(?:evidence|proof|research|studies|data)|"
     r"not\s+(?:been\s+)?(?:supported|proven|shown|backed)|(?:hasn'?t|haven'?t|has\s+not|have\s+not)\s+been\s+(?:shown|proven)|"
     r"(?:lacks?|lacking)\s+(?:\w+\s+)?evidence|unproven|unsupported|not\s+evidence[- ]based|"
+    r"(?:they|the\s+clinic|the\s+company|proponents|advocates|supporters|sellers|promoters)\s+(?:claim|claims|say|says|suggest|suggests|argue|insist|promise|promote)|"
     r"(?:some|many|certain|a\s+few)\s+(?:people|websites?|sites|sources|posts|influencers|forums|articles|blogs|books|practitioners|companies|sellers)\s+(?:\w+\s+)?(?:claim|claims|say|says|suggest|promote|insist|believe|argue|assert|advertise|tout|market)|"
     r"(?:you\s+may\s+(?:have\s+)?(?:hear|heard|read|see|seen)|you\s+might\s+(?:hear|read|see|come\s+across)|you(?:'ve|\s+have)\s+(?:probably\s+)?(?:heard|read|seen))|"
     r"(?:it\s+is|it'?s)\s+(?:a\s+)?(?:common|popular|widespread)\s+(?:belief|idea|claim|worry|fear|misconception)|"
     r"contrary\s+to\s+(?:popular\s+)?(?:belief|what)|people\s+(?:often\s+)?(?:wonder|ask|worry)|wonder(?:ing)?\s+(?:whether|if)|"
     r"(?:there\s+is|there'?s)\s+no\s+way\s+to\s+(?:know|guarantee|promise|be\s+(?:sure|certain))|"
     r"(?:no\s+one|nobody|no\s+doctor|no\s+treatment)\s+can\s+(?:promise|guarantee|say\s+for\s+(?:sure|certain))|"
-    r"(?:can(?:'|no)t|can\s+not|cannot)\s+(?:promise|guarantee)|claims?\s+that|(?:is|are)\s+sometimes\s+(?:claimed|said|promoted|touted))\b",
+    r"(?:can(?:'|no)t|can\s+not|cannot)\s+(?:promise|guarantee)|claims?\s+that|(?:is|are)\s+sometimes\s+(?:claimed|said|promoted|touted)|"
+    r"(?:higher|increased|greater|raised)\s+(?:risk|rates?|chance|odds)\s+of\s+(?:dying|death|recurrence|relapse)|die\s+(?:sooner|earlier)|"
+    r"more\s+likely\s+to\s+die|times\s+(?:the|as\s+high\s+a|higher)\s+(?:risk|rate)\s+of\s+(?:death|dying)|(?:worse|lower|poorer|shorter)\s+(?:survival|outcomes?)|(?:survival|outcomes?)\s+(?:is|are|was|were)\s+(?:worse|lower|poorer|shorter))\b",
     re.I)
 
 # The care team as the one who acts ("your oncologist may lower the dose").
@@ -60,17 +63,18 @@ TEAM_AGENT = re.compile(rf"\bby\s+(?:your|the|a)\s+(?:\w+\s+)?{_TEAM}\b", re.I)
 PATIENT_SUBJECT = re.compile(r"\b(?:you|yourself|i|we)\b", re.I)
 
 
-def negated(clause: str, match_start: int, match_end: int, include_match: bool = True) -> bool:
+def negated(clause: str, match_start: int, match_end: int, include_match: bool = True, strict: bool = False) -> bool:
     """True when a negation cue in the clause governs the matched words.
 
     The cue must stand before the end of the match (inside it when `include_match`), and no
-    pseudo-negation ("not only", "no need") may be the cue. Scope is the clause.
+    pseudo-negation ("not only", "no need") may be the cue unless `strict` (then "you don't need
+    to go to A&E" negates the referral in it). Scope is the clause.
     """
     end = match_end if include_match else match_start
     window = clause[:end]
     for m in NEGATION.finditer(window):
         tail = clause[m.start():m.start() + 60]
-        if PSEUDO_NEGATION.match(tail):
+        if not strict and PSEUDO_NEGATION.match(tail):
             continue
         return True
     return False
@@ -101,3 +105,16 @@ def team_acts(clause: str, match_start: int, match_end: int) -> bool:
     if TEAM_AGENT.search(clause[match_start:]):
         return True
     return False
+
+
+# Hedges: the statement is not a promise ("most people", "usually", "may", "we can't promise").
+HEDGE = re.compile(
+    r"\b(?:may|might|usually|often|generally|typically|mostly|most\s+(?:people|patients|men|women)|many\s+(?:people|patients|men|women)|"
+    r"some\s+(?:people|patients|men|women)|likely|unlikely|probably|possibly|perhaps|hope(?:fully)?|chance|odds|"
+    r"in\s+many\s+cases|for\s+many|for\s+most|tends?\s+to|aim\s+(?:is|of)|goal\s+(?:is|of)|expect(?:ed)?\s+to|"
+    r"not\s+(?:always|everyone|guaranteed)|no\s+guarantee|can'?t\s+(?:promise|guarantee)|cannot\s+(?:promise|guarantee))\b", re.I)
+
+
+def hedged(clause: str) -> bool:
+    """True when the clause is hedged, so it cannot be a guarantee."""
+    return bool(HEDGE.search(clause))

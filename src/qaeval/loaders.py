@@ -143,7 +143,7 @@ DEFAULT_SCORERS = ("grounding", "coverage", "citations", "disclaimer", "harmful_
 
 def default_rubric_path() -> Path:
     from importlib import resources
-    return Path(str(resources.files("qaeval.data").joinpath("rubrics", "default.yaml")))
+    return Path(str(resources.files("qaeval.data").joinpath("rubrics").joinpath("default.yaml")))
 
 
 def load_suite(path: str | Path) -> Suite:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+__all__ = ["COLUMNS", "rows_to_frame", "frame_for_csv", "load_results"]
+
 COLUMNS = ["item_id", "answer_id", "generator", "topic", "scorer", "value", "passed", "n_findings",
            "severities", "categories", "error", "latency_s", "cost_usd"]
 
@@ -28,6 +30,14 @@ def rows_to_frame(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(out, columns=COLUMNS)
     df["value"] = pd.to_numeric(df["value"], errors="coerce")
     return df
+
+
+def frame_for_csv(df: pd.DataFrame) -> pd.DataFrame:
+    """Flatten list columns (severities, categories) to `a;b` strings, since CSV has no lists."""
+    out = df.copy()
+    for col in ("severities", "categories"):
+        out[col] = out[col].map(lambda v: ";".join(v) if isinstance(v, (list, tuple)) else ("" if v is None else str(v)))
+    return out
 
 
 def load_results(run_dir: str | Path) -> pd.DataFrame:

@@ -29,9 +29,17 @@ def lexicon_alternation(words: list[str]) -> str:
     return "(?:" + "|".join(esc) + ")"
 
 
-def expand(pattern: str, lexicons: Mapping[str, list[str]]) -> str:
+def expand(pattern: str, lexicons: Mapping[str, list[str]], snippets: Mapping[str, str] | None = None,
+           _depth: int = 0) -> str:
+    """Replace {name} by a lexicon alternation or by a named regex snippet (which may nest)."""
+    snippets = snippets or {}
+
     def sub(m: "regex.Match[str]") -> str:
         name = m.group(1)
+        if name in snippets:
+            if _depth > 5:
+                raise KeyError(f"{name} (snippets nest too deeply)")
+            return "(?:" + expand(snippets[name], lexicons, snippets, _depth + 1) + ")"
         if name not in lexicons:
             raise KeyError(name)
         return lexicon_alternation(lexicons[name])
@@ -69,6 +77,9 @@ class HarmRule:
     actor: str = "patient"
     refutation: str = "suppress"
     when: Mapping[str, Any] = field(default_factory=dict)
+    context: tuple[CompiledPattern, ...] = ()
+    window: int = 3
+    hedge: str = "ignore"
 
 
 @dataclass(frozen=True)
@@ -116,11 +127,11 @@ _LEXICON_CACHE: dict[str, dict[str, Any]] = {}
 
 
 def _compile(patterns: list[str], lexicons: Mapping[str, list[str]], where: str,
-             problems: list[str]) -> tuple[CompiledPattern, ...]:
+             problems: list[str], snippets: Mapping[str, str] | None = None) -> tuple[CompiledPattern, ...]:
     out = []
     for i, p in enumerate(patterns):
         try:
-            out.append(CompiledPattern(p, regex.compile(expand(p, lexicons), regex.IGNORECASE)))
+            out.append(CompiledPattern(p, regex.compile(expand(p, lexicons, snippets), regex.IGNORECASE)))
         except KeyError as exc:
             problems.append(f"{where}[{i}]: unknown lexicon {{{exc.args[0]}}}")
         except regex.error as exc:
@@ -153,6 +164,10 @@ def load_rubric(path: str | Path) -> Rubric:
             lexicons.setdefault(k, []).extend(str(x) for x in v)
     for k, v in (data.get("lexicons") or {}).items():
         lexicons.setdefault(k, []).extend(v)
+    snippets: dict[str, str] = dict(data.get("snippets") or {})
+
+    def _c(patterns: list[str], where_: str) -> tuple[CompiledPattern, ...]:
+        return _compile(patterns, lexicons, where_, problems, snippets)
 
     def where(*p: Any) -> str:
         from .validation import json_path
@@ -160,10 +175,10 @@ def load_rubric(path: str | Path) -> Rubric:
 
     d = data["disclaimer"]
     forms = tuple(Form(f["id"], f.get("label", f["id"]),
-                       _compile(f["patterns"], lexicons, where("disclaimer", "forms", i, "patterns"), problems))
+                       _c(f["patterns"], where("disclaimer", "forms", i, "patterns")))
                   for i, f in enumerate(d["forms"]))
     pseudo = tuple(Form(f["id"], f.get("label", f["id"]),
-                        _compile(f["patterns"], lexicons, where("disclaimer", "pseudo", i, "patterns"), problems))
+                        _c(f["patterns"], where("disclaimer", "pseudo", i, "patterns")))
                    for i, f in enumerate(d.get("pseudo", [])))
     form_ids = {f.id for f in forms}
     for i, rf in enumerate(d.get("required_forms", [])):
@@ -177,16 +192,18 @@ def load_rubric(path: str | Path) -> Rubric:
         seen.add(r["id"])
         rules.append(HarmRule(
             id=r["id"], category=r["category"], severity=r["severity"], rationale=r["rationale"],
-            patterns=_compile(r["patterns"], lexicons, where("harm", "rules", i, "patterns"), problems),
-            unless=_compile(r.get("unless", []), lexicons, where("harm", "rules", i, "unless"), problems),
+            patterns=_c(r["patterns"], where("harm", "rules", i, "patterns")),
+            unless=_c(r.get("unless", []), where("harm", "rules", i, "unless")),
             negation=r.get("negation", "suppress"), actor=r.get("actor", "patient"),
             refutation=r.get("refutation", "suppress"), when=r.get("when", {}),
+            context=_c(r.get("context", []), where("harm", "rules", i, "context")),
+            window=int(r.get("window", 3)), hedge=r.get("hedge", "ignore"),
         ))
     checks = {}
     for name, c in (data["harm"].get("expectations") or {}).items():
         checks[name] = ExpectationCheck(
             name=name, category=c["category"], severity=c["severity"], rationale=c["rationale"],
-            patterns=_compile(c["patterns"], lexicons, where("harm", "expectations", name, "patterns"), problems))
+            patterns=_c(c["patterns"], where("harm", "expectations", name, "patterns")))
     if problems:
         raise InputError(problems)
     return Rubric(

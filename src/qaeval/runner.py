@@ -122,11 +122,30 @@ async def generate_all(loaded: Loaded, store: RunStore, generators: list[Any], c
                              error=f"{type(exc).__name__}: {exc}", latency_s=time.perf_counter() - t0)
             store.append_answer(ans)
             if progress:
-                progress.advance(error=bool(ans.error))
+                progress.advance(error=bool(ans.error), cached=ans.cached)
 
-    await asyncio.gather(*(one(g, it) for g, it in todo))
+    try:
+        await asyncio.gather(*(one(g, it) for g, it in todo))
+    finally:
+        await close_generators(generators)
     if progress:
         progress.finish()
+
+
+async def close_generators(generators: Sequence[Any]) -> None:
+    """Let generators (and the ones they wrap) close connection pools before the event loop ends."""
+    seen: set[int] = set()
+    stack = list(generators)
+    while stack:
+        g = stack.pop()
+        if id(g) in seen:
+            continue
+        seen.add(id(g))
+        if getattr(g, "base", None) is not None:
+            stack.append(g.base)
+        close = getattr(g, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def run_suite(suite_path: str | Path, limit: int | None = None, resume: bool | Path = False,
@@ -142,8 +161,10 @@ def run_suite(suite_path: str | Path, limit: int | None = None, resume: bool | P
         run_dir = new_run_dir(suite)
     store = RunStore(run_dir, secrets=secrets_of(suite))
     store.repair_answers()
+    cache_dir = suite.raw.get("cache_dir")
     gctx = GeneratorContext(base_dir=suite.path.parent, specs={g["id"]: g for g in suite.generators},
-                            run_dir=run_dir, use_cache=use_cache)
+                            run_dir=run_dir, use_cache=use_cache,
+                            cache_dir=(suite.path.parent / cache_dir).resolve() if cache_dir else None)
     generators = [gctx.build(g["id"]) for g in suite.generators]
     scorer_objs = build_scorers(list(suite.scorers))
     previous = store.read_manifest()

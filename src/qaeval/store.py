@@ -21,7 +21,10 @@ ANSWERS = "answers.jsonl"
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
 
-_SECRET_KEY = re.compile(r"(?:api[_-]?key|token|secret|password|authorization|bearer)", re.I)
+# A key *named* like a secret (api_key, x-api-key, access_token, client_secret, Authorization...), matched
+# as a whole name or its last part, so that counts such as `max_tokens` or `prompt_tokens` are kept.
+_SECRET_KEY = re.compile(r"(?:^|[_-])(?:api[_-]?key|apikey|(?:secret|private|access)[_-]?key|token|access[_-]?token|"
+                         r"secret|password|passwd|authorization|bearer|auth)$", re.I)
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:

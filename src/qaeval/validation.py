@@ -54,6 +54,9 @@ def json_path(path: Any) -> str:
 
 
 def _describe(error: Any) -> str:
+    if error.validator == "not" and error.path and "key" in str(list(error.path)[-1]).lower():
+        # Never echo the value: it is probably a secret.
+        return "a secret must not be written in a file: name an environment variable with api_key_env instead"
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "unknown field(s)")
     if error.validator == "required":

@@ -2,5 +2,6 @@
 
 from .base import Generator, GeneratorContext, build_generator, generators
 from . import reference, recorded, mutate  # noqa: F401  (registration side effects)
+from . import openai_compat, callable  # noqa: F401  (registration side effects)
 
 __all__ = ["Generator", "GeneratorContext", "build_generator", "generators"]

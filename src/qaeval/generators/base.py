@@ -22,6 +22,7 @@ class GeneratorContext:
     specs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     run_dir: Path | None = None
     use_cache: bool = True
+    cache_dir: Path | None = None  # shared answer cache (suite `cache_dir:`); None: <run_dir>/cache
     _built: dict[str, "Generator"] = field(default_factory=dict)
 
     def build(self, spec: Mapping[str, Any] | str) -> "Generator":

@@ -26,7 +26,7 @@ class ReadabilityScorer:
         if grade > max_grade:
             findings.append(Finding(kind="hard_to_read", severity="low",
                                     message=f"reads at grade {grade:.1f}; patient materials aim at 6–8 (limit {max_grade:g})",
-                                    start=0, end=len(text), text=text[:0], evidence={"grade": round(grade, 1)}))
+                                    start=0, end=0, text="", evidence={"grade": round(grade, 1)}))
         return ScoreResult(scorer=self.name, value=value, passed=grade <= max_grade, findings=tuple(findings),
                            details={"grade": round(grade, 2)})
 
