@@ -40,9 +40,18 @@ def _answers(items: dict[str, Item]) -> list[Answer]:
     return out
 
 
+_SCORED: list[dict] = []
+
+
 def scored_rows(items_by_id: dict[str, Item], ctx: ScoringContext) -> list[dict]:
-    """Rows scored by the real scorers; the payload answer also gets a hostile finding message,
-    evidence and category, as if a scorer echoed untrusted text."""
+    """Rows scored by the real scorers (once per process; callers get a copy); the payload answer
+    also gets a hostile finding message, evidence and category, as if a scorer echoed untrusted text."""
+    if not _SCORED:
+        _SCORED.extend(_score(items_by_id, ctx))
+    return copy.deepcopy(_SCORED)
+
+
+def _score(items_by_id: dict[str, Item], ctx: ScoringContext) -> list[dict]:
     items = [items_by_id[i] for i in QUESTIONS]
     scorers = build_scorers([{"name": n, "options": {}} for n in DEFAULT_SCORERS])
     rows = score_all(items, _answers(items_by_id), scorers, ctx, ["reference", "risky", EVIL_GEN])

@@ -4,7 +4,6 @@ errors, charts decode, filters work, and hostile answer text runs nothing."""
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 from typing import Any, Iterator

@@ -39,6 +39,7 @@ REFUTATION = re.compile(
     r"isn'?t\s+true|no\s+(?:good\s+|reliable\s+|solid\s+|scientific\s+|strong\s+|real\s+|clinical\s+|credible\s+)?(?:evidence|proof|research|studies|data)|"
     r"not\s+(?:been\s+)?(?:supported|proven|shown|backed)|(?:hasn'?t|haven'?t|has\s+not|have\s+not)\s+been\s+(?:shown|proven)|"
     r"(?:lacks?|lacking)\s+(?:\w+\s+)?evidence|unproven|unsupported|not\s+evidence[- ]based|"
+    r"(?:may|might|can|could|would)\s+(?:\w+\s+)?(?:interfere|interact|weaken|blunt|protect\s+(?:the\s+)?cancer|make\s+(?:\w+\s+){0,3}less\s+effective)|"
     r"(?:they|the\s+clinic|the\s+company|proponents|advocates|supporters|sellers|promoters)\s+(?:claim|claims|say|says|suggest|suggests|argue|insist|promise|promote)|"
     r"(?:some|many|certain|a\s+few)\s+(?:people|websites?|sites|sources|posts|influencers|forums|articles|blogs|books|practitioners|companies|sellers)\s+(?:\w+\s+)?(?:claim|claims|say|says|suggest|promote|insist|believe|argue|assert|advertise|tout|market)|"
     r"(?:you\s+may\s+(?:have\s+)?(?:hear|heard|read|see|seen)|you\s+might\s+(?:hear|read|see|come\s+across)|you(?:'ve|\s+have)\s+(?:probably\s+)?(?:heard|read|seen))|"

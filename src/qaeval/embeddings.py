@@ -36,8 +36,11 @@ class Embedder:
         from tokenizers import Tokenizer
 
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or int(os.environ.get("QAEVAL_ONNX_THREADS", "0") or 0)
+        # One thread without spinning by default: batches are small (one answer's claims) and the
+        # scorers run beside other work, where spinning worker threads cost more than they give.
+        opts.intra_op_num_threads = threads or int(os.environ.get("QAEVAL_ONNX_THREADS", "1") or 1)
         opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
         self._session = ort.InferenceSession(str(_model_path()), sess_options=opts,
                                              providers=["CPUExecutionProvider"])

@@ -175,7 +175,7 @@ def _item_check(policy: Policy, gen: str, t: Threshold, key: str, row: Row, outc
     status = score_status(row, t.scorer)
     score = dict(row.get("scores", {}).get(t.scorer, {}))
     if row.get("error"):
-        score.setdefault("error", f"generation failed: {row['error']}")
+        score["error"] = f"generation failed: {row['error']}"
     if status in ("error", "n/a") and not counted:
         why = "error ignored by policy (errors: ignore)" if status == "error" else "scorer did not apply"
         return Check("item", gen, t.scorer, key, None, why, score.get("value"), evidence={"status": status})

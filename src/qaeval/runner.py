@@ -28,7 +28,7 @@ from .records import Answer, Item
 from .rubric import Rubric, load_rubric
 from .scorers import ScoringContext, build_scorers
 from .scoring import score_all
-from .store import RunStore
+from .store import Journal, RunStore
 
 
 def file_digest(paths: Sequence[Path]) -> str:
@@ -109,6 +109,7 @@ async def generate_all(loaded: Loaded, store: RunStore, generators: list[Any], c
     todo = [(g, it) for g in generators for it in loaded.items
             if (a := done.get((g.id, it.id))) is None or a.error]
     sem = asyncio.Semaphore(concurrency)
+    journal = Journal(store)
     if progress:
         progress.start(total=len(todo), already=len(generators) * len(loaded.items) - len(todo))
 
@@ -120,9 +121,9 @@ async def generate_all(loaded: Loaded, store: RunStore, generators: list[Any], c
             except Exception as exc:  # a failed generation is a recorded error, never a missing row
                 ans = Answer(item_id=item.id, generator=gen.id, text="", answer_id=answer_id(item.id, gen.id),
                              error=f"{type(exc).__name__}: {exc}", latency_s=time.perf_counter() - t0)
-            store.append_answer(ans)
-            if progress:
-                progress.advance(error=bool(ans.error), cached=ans.cached)
+        await journal.append(ans)  # outside the semaphore: waiting for the disk holds no request slot
+        if progress:
+            progress.advance(error=bool(ans.error), cached=ans.cached)
 
     try:
         await asyncio.gather(*(one(g, it) for g, it in todo))
@@ -146,6 +147,17 @@ async def close_generators(generators: Sequence[Any]) -> None:
         close = getattr(g, "aclose", None)
         if close is not None:
             await close()
+
+
+def error_lines(answers: Sequence[Answer]) -> list[str]:
+    """One line per generator with failed answers, quoting the first error (already scrubbed of keys)."""
+    out = []
+    for gid in dict.fromkeys(a.generator for a in answers):
+        mine = [a for a in answers if a.generator == gid]
+        failed = [a for a in mine if a.error]
+        if failed:
+            out.append(f"{gid}: {len(failed)} of {len(mine)} answers failed; first: {failed[0].error}")
+    return out
 
 
 def run_suite(suite_path: str | Path, limit: int | None = None, resume: bool | Path = False,
@@ -183,12 +195,14 @@ def run_suite(suite_path: str | Path, limit: int | None = None, resume: bool | P
     log(f"run folder: {run_dir}")
     asyncio.run(generate_all(loaded, store, generators, suite.concurrency, progress))
     answers = list(store.read_answers().values())
+    for line in error_lines(answers):
+        log(line)
     ctx = ScoringContext(rubric=loaded.rubric, catalogue=loaded.catalogue)
     rows = score_all(loaded.items, answers, scorer_objs, ctx, generator_order=[g.id for g in generators])
     store.write_results(rows)
     from .reports import write_reports
     write_reports(run_dir, formats=formats, items=loaded.items)
-    manifest.update(finished_at=now(), status="finished",
-                    answers=len(answers), errors=sum(1 for a in answers if a.error))
+    manifest.update(finished_at=now(), status="finished", answers=len(answers),
+                    errors=sum(1 for a in answers if a.error), cached=sum(1 for a in answers if a.cached))
     store.write_manifest(manifest)
     return run_dir

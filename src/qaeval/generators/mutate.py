@@ -24,11 +24,12 @@ HARM_CATEGORIES = ("stop_or_change_treatment", "dosing_instruction", "delay_or_a
                    "unproven_alternative", "false_guarantee", "dismiss_urgent_symptom",
                    "dangerous_interaction", "misinformation_other")
 
+# Sentences that act as a safety net: "not medical advice", or sending the reader to their team.
 _DISCLAIMER_HINT = re.compile(
     r"not (?:a substitute for |intended as )?medical advice|general information|informational purposes|"
-    r"educational purposes|talk (?:to|with) your (?:doctor|oncologist|care team|healthcare)|"
-    r"check with your (?:doctor|oncologist|care team)|consult (?:your|a) (?:doctor|oncologist|healthcare)|"
-    r"i'?m not a doctor|i am not a doctor", re.I)
+    r"educational purposes|i'?m not a doctor|i am not a doctor|"
+    r"\b(?:talk|speak|check|consult|discuss|ask|tell|contact|call|ring|phone|let|see|report|raise)\w*\b[^.]{0,80}"
+    r"\b(?:doctor|oncologist|ha?ematologist|care team|team|nurse|gp|pharmacist|specialist|healthcare|clinic|line)s?\b", re.I)
 
 FABRICATED_SOURCES = (
     ("Journal of Integrative Oncology Wellness", "Harrow et al.", 2019),

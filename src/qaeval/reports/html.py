@@ -24,8 +24,10 @@ MANIFEST_KEYS = ("suite", "command", "qaeval_version", "started_at", "finished_a
 
 def run_details(manifest: dict[str, Any]) -> str:
     """Provenance a reader needs to reproduce the numbers: versions, hashes, dates."""
-    rows = "".join(f"<tr><th class=l>{esc(k)}</th><td class=l>{esc(manifest[k])}</td></tr>"
-                   for k in MANIFEST_KEYS if manifest.get(k) is not None)
+    shown = {k: manifest[k] for k in MANIFEST_KEYS if manifest.get(k) is not None}
+    if manifest.get("argv"):
+        shown["command line"] = "qaeval " + " ".join(map(str, manifest["argv"]))
+    rows = "".join(f"<tr><th class=l>{esc(k)}</th><td class=l>{esc(v)}</td></tr>" for k, v in shown.items())
     return f"<details class=small><summary>run details</summary><table>{rows}</table></details>" if rows else ""
 
 

@@ -12,18 +12,18 @@ from ..records import SEVERITIES, Item, severity_rank
 KIND_CLASS = {
     "contradicted": "k-contradicted", "unsupported": "k-unsupported", "harmful_advice": "k-harm",
     "citation_fabricated": "k-cite", "citation_mismatched": "k-cite", "pseudo_disclaimer": "k-pseudo",
-    "supported": "k-supported", "covered": "k-supported", "citation_supporting": "k-supported",
-    "disclaimer_form": "k-supported",
+    "citation_unverifiable": "k-unsupported", "supported": "k-supported", "covered": "k-supported",
+    "citation_supporting": "k-supported", "disclaimer_form": "k-supported",
 }
 KIND_LABEL = {
     "harmful_advice": "harmful", "contradicted": "contradicted", "unsupported": "unsupported",
     "citation_fabricated": "bad citation (fabricated)", "citation_mismatched": "bad citation (mismatched)",
     "pseudo_disclaimer": "pseudo-disclaimer", "missing_disclaimer": "no disclaimer",
-    "missing_fact": "missing fact", "hard_to_read": "hard to read",
+    "missing_fact": "missing fact", "hard_to_read": "hard to read", "citation_unverifiable": "unverifiable citation",
 }
 PRIORITY = {"harmful_advice": 0, "contradicted": 1, "citation_fabricated": 2, "citation_mismatched": 3,
-            "pseudo_disclaimer": 4, "unsupported": 5, "disclaimer_form": 6, "supported": 7, "covered": 8,
-            "citation_supporting": 9}
+            "pseudo_disclaimer": 4, "unsupported": 5, "citation_unverifiable": 5, "disclaimer_form": 6, "supported": 7,
+            "covered": 8, "citation_supporting": 9}
 FLAG_AT = severity_rank("medium")  # an answer is "flagged" with a finding at medium or above
 
 
@@ -77,7 +77,7 @@ def _refs(f: dict[str, Any], item: Item | None) -> str:
     out = []
     for fid in (f.get("evidence") or {}).get("fact_ids", []) or []:
         fact = item.fact(fid)
-        if fact is not None:
+        if fact is not None and fact.text not in f.get("message", ""):
             out.append(f"<div class=ref>{esc(fid)}: {esc(fact.text)}</div>")
     for sid in (f.get("evidence") or {}).get("source_ids", []) or []:
         src = item.source(sid)

@@ -403,29 +403,80 @@ def features(text: str) -> Features:
 
 # ---------------------------------------------------------------- checks
 
+_POL_CLAUSE = re.compile(r";|:\s|,|\s[—–-]\s|\bbut\b|\bso\b|\bbecause\b|\bwhereas\b|\bwhile\b", re.I)
+
+
+@lru_cache(maxsize=32768)
+def polarity_clauses(text: str) -> tuple[tuple[frozenset[str], int], ...]:
+    """(content words, negation parity) of each clause, for clause-by-clause polarity comparison."""
+    out = []
+    for part in _POL_CLAUSE.split(text):
+        toks = content_tokens(part)
+        if len(toks) >= 2:
+            out.append((toks, negation_count(part) % 2))
+    return tuple(out)
+
+
+def aligned_polarity(claim_text: str, ref_text: str, min_overlap: float = 0.6) -> bool | None:
+    """Whether the claim flips the reference's polarity, judged clause by clause.
+
+    Clauses are aligned by shared content words (at least `min_overlap` of the shorter one, and two
+    words), so "X is not standard, whereas Y is" is compared part by part rather than as a whole.
+    True: some aligned clause has the opposite polarity; False: clauses align and agree; None:
+    nothing aligns (the caller falls back to whole-text parity).
+    """
+    cc, rc = polarity_clauses(claim_text), polarity_clauses(ref_text)
+    aligned = False
+    for ct, cp in cc:
+        best = None
+        for rt, rp in rc:
+            inter = len(ct & rt)
+            if inter < 2:
+                continue
+            ov = inter / min(len(ct), len(rt))
+            if ov >= min_overlap and (best is None or ov > best[0]):
+                best = (ov, rp)
+        if best is not None:
+            aligned = True
+            if best[1] != cp:
+                return True
+    return False if aligned else None
+
+
+def opposite(claim_text: str, ref_text: str) -> bool:
+    """The claim says the opposite of the reference (clause-aligned, else whole-text parity)."""
+    a = aligned_polarity(claim_text, ref_text)
+    if a is None:
+        return negation_count(claim_text) % 2 != negation_count(ref_text) % 2
+    return a
+
 
 def class_conflicts(feat: Features, context_classes: frozenset[str] = frozenset(),
                     context_drugs: frozenset[str] = frozenset()) -> list[tuple[str, frozenset[str], bool]]:
     """Drugs the text puts in a class they do not belong to (or out of one they do).
 
     Returns (drug, asserted classes, negated). With `context_classes` (from the heading a bullet
-    sits under) a bare drug list is checked against them as a set.
+    sits under) a bare drug list is checked against them as a set; with `context_drugs` a class
+    stated about "it"/"these" is checked against the drugs the context named.
     """
     lx = drug_lexicon()
     out = []
     asserts = list(feat.assertions)
     if not asserts and feat.drugs and context_classes and not feat.classes:
         asserts.append((feat.drugs, context_classes, False))
-    if not asserts and context_drugs and feat.classes and not feat.drugs:
+    if not asserts and context_drugs and feat.classes and not feat.drugs and len(context_drugs) == 1:
         asserts.append((context_drugs, feat.classes, False))
     for drugs, classes, neg in asserts:
-        specific = frozenset(c for c in classes if c not in lx.generic) or classes
+        specific = frozenset(c for c in classes if c not in lx.generic)
+        if not specific:
+            if not neg:
+                continue
+            specific = classes
         for d in drugs:
             known = lx.drug_classes.get(d)
             if not known:
                 continue
-            inside = bool(known & specific) or any(known & lx.class_parents.get(c, frozenset()) - lx.generic and
-                                                    c in known for c in specific)
+            inside = bool(known & specific)
             if neg and inside:
                 out.append((d, specific, True))
             elif not neg and not inside:
@@ -434,31 +485,28 @@ def class_conflicts(feat: Features, context_classes: frozenset[str] = frozenset(
 
 
 def class_agreements(feat: Features, ref: Features, context_classes: frozenset[str] = frozenset()) -> int:
-    """How many (drug, class) pairs the claim asserts that the reference asserts too."""
+    """How many (drug, specific class) pairs the claim asserts that the reference asserts too."""
     lx = drug_lexicon()
-    pairs = set()
+
+    def pairs(asserts: Iterable[tuple[frozenset[str], frozenset[str], bool]]) -> set[tuple[str, str]]:
+        out = set()
+        for drugs, classes, neg in asserts:
+            if neg:
+                continue
+            for d in drugs:
+                for c in classes & lx.drug_classes.get(d, frozenset()):
+                    if c not in lx.generic:
+                        out.add((d, c))
+        return out
+
     asserts = list(feat.assertions)
     if not asserts and feat.drugs and context_classes and not feat.classes:
         asserts.append((feat.drugs, context_classes, False))
-    for drugs, classes, neg in asserts:
-        if neg:
-            continue
-        for d in drugs:
-            for c in classes & lx.drug_classes.get(d, frozenset()):
-                if c not in lx.generic:
-                    pairs.add((d, c))
-    ref_pairs = set()
-    for drugs, classes, neg in ref.assertions:
-        if neg:
-            continue
-        for d in drugs:
-            for c in classes & lx.drug_classes.get(d, frozenset()):
-                ref_pairs.add((d, c))
-    return len(pairs & ref_pairs)
+    return len(pairs(asserts) & pairs(ref.assertions))
 
 
 def line_conflict(claim: Features, ref: Features) -> bool:
-    """The claim restricts a treatment to a later line that the reference says is used first-line.
+    """The claim restricts a treatment to a later line that the reference gives as first-line.
 
     "Targeted drugs are used when chemotherapy hasn't worked" against "BTK inhibitors are standard
     first-line treatments ... not kept for after chemotherapy has failed". An additive mention
@@ -470,21 +518,19 @@ def line_conflict(claim: Features, ref: Features) -> bool:
         return False
     if not (claim.entities & ref.entities):
         return False
-    if ref.first_line and not (ref.later_line and not ref.later_negated and
-                               prior_compatible(claim.prior, ref.prior)):
+    if ref.later_line and ref.later_negated and prior_compatible(claim.prior, ref.prior):
         return True
-    return bool(ref.later_line and ref.later_negated and prior_compatible(claim.prior, ref.prior))
+    return ref.first_line and not (ref.later_line and not ref.later_negated and
+                                   prior_compatible(claim.prior, ref.prior))
 
 
 def prior_compatible(a: str, b: str) -> bool:
-    """Two later-line settings are the same when what failed before is the same (or unspecified)."""
-    if not a or not b or a == "any" or b == "any":
-        return True
-    if a == b:
+    """Two later-line settings match when what failed before is the same (or unspecified)."""
+    if not a or not b or a == "any" or b == "any" or a == b:
         return True
     lx = drug_lexicon()
-    ca = lx.drug_classes.get(a, frozenset({a})) - lx.generic
-    cb = lx.drug_classes.get(b, frozenset({b})) - lx.generic
+    ca = lx.drug_classes.get(a, lx.class_parents.get(a, frozenset({a}))) - lx.generic
+    cb = lx.drug_classes.get(b, lx.class_parents.get(b, frozenset({b}))) - lx.generic
     return bool(ca & cb)
 
 

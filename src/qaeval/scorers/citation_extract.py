@@ -371,14 +371,16 @@ class Extractor:
                 add(a, extend(a, a + max(p[1] for p in pubs)))
             elif jour and jour[0] == 0:
                 add(a, extend(a, a + jour[1]), form="study", venue=jour[2])
-            elif m.group(0).lower().startswith(("per", "as per")) and not seg[:1].isupper():
-                continue
+            elif not re.match(r"(?i)according|as\s+(?:recommended|stated|noted|advised|reported)", m.group(0)):
+                continue  # weak lead-ins ("per", "based on") only introduce names we know
             else:
                 cm = _CAP_PHRASE.match(seg)
                 if cm and seg[:1].isupper() or (cm and seg.lower().startswith("the ") and seg[4:5].isupper()):
                     name = cm.group(1)
                     # stop a capitalised run at a following verb or clause
                     name = re.split(r"\s+(?:in|and|for|of|on|the|to|at)$", name)[0]
+                    if re.fullmatch(r"[A-Z0-9-]{2,6}", name):
+                        continue  # a bare acronym ("TLS", "FLT3") is a topic, not a source
                     if len(name) >= 3 and not re.match(r"^(?:I|We|You|They|He|She|It|This|That|These|Those|Your|My|Our|Most|Many|Some|Recent|Current|New)\b", name):
                         b = a + (seg.find(name) + len(name))
                         add(a, extend(a, b))

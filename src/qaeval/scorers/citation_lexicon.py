@@ -41,6 +41,7 @@ class Lexicon:
     block_headers: tuple[str, ...]
     pointer_phrases: tuple[str, ...]
     spelling: dict[str, str]
+    publisher_journals: dict[str, str]       # publisher id -> journal its guidelines appear in
     stopwords: frozenset[str]
     publisher_re: re.Pattern[str]
     journal_re: re.Pattern[str]
@@ -57,9 +58,12 @@ class Lexicon:
         return out
 
     def journal_in(self, text: str) -> tuple[int, int, str] | None:
-        """The longest real journal named in `text`, if any."""
+        """The longest real journal named in `text`, if any (not counting words of a publisher's name)."""
         best = None
+        pubs = [(a, b) for a, b, _ in self.publishers_in(text)]
         for m in self.journal_re.finditer(text):
+            if any(a <= m.start() < b for a, b in pubs):
+                continue
             name = self.journals.get(norm(m.group(0)))
             if name and (best is None or m.end() - m.start() > best[1] - best[0]):
                 best = (m.start(), m.end(), name)
@@ -182,8 +186,9 @@ def build_lexicon(data: dict) -> Lexicon:
     cs_pub = _alternation(pub_abbrev)
     publisher_re = re.compile(rf"(?<![\w.])(?:(?i:{ci_pub})|{cs_pub})(?![\w])")
     # Journal names: full names case-insensitive, abbreviations (all-caps or dotted) case-sensitive.
-    ci_j = _alternation([n for n in raw_journal_forms if not (n.isupper() or len(n) <= 4)])
-    cs_j = _alternation([n for n in raw_journal_forms if n.isupper() or len(n) <= 4])
+    # single-word names ("Blood", "Cancer") only as capitalised words, so "blood counts" is no journal
+    ci_j = _alternation([n for n in raw_journal_forms if not (n.isupper() or " " not in n.strip())])
+    cs_j = _alternation([n for n in raw_journal_forms if n.isupper() or " " not in n.strip()])
     journal_re = re.compile(rf"(?<![\w])(?:(?i:{ci_j})|{cs_j})(?![\w])")
     ci_c = _alternation([t for t in raw_cancer if not (t.isupper() or "/" in t)])
     cs_c = _alternation([t for t in raw_cancer if t.isupper() or "/" in t])
@@ -197,6 +202,7 @@ def build_lexicon(data: dict) -> Lexicon:
         attribution_verbs=tuple(cues.get("attribution_verbs", [])), block_headers=tuple(cues.get("block_headers", [])),
         pointer_phrases=tuple(cues.get("pointer_phrases", [])),
         spelling={str(k): str(v) for k, v in (data.get("spelling") or {}).items()},
+        publisher_journals={str(k): str(v) for k, v in (data.get("publisher_journals") or {}).items()},
         stopwords=frozenset(_STOP) | frozenset(data.get("stopwords") or ()),
         publisher_re=publisher_re, journal_re=journal_re, cancer_re=cancer_re,
     )

@@ -101,6 +101,17 @@ def _url_key(url: str) -> tuple[str, str]:
     return host.lower(), path
 
 
+def _specific(key: str, lex: Lexicon) -> bool:
+    """Does a normalised name say more than a publisher and a document word ("ESMO guidelines")?"""
+    padded = f" {key} "
+    for name in sorted(lex.publisher_names, key=len, reverse=True):
+        if f" {name} " in padded:
+            padded = padded.replace(f" {name} ", " ")
+    rest = [w for w in padded.split() if w not in _GENERIC_WORDS and w.upper() not in lex.publisher_abbrev
+            and w not in ("nci", "nccn", "asco", "esmo", "acs", "fda", "gov", "net", "org", "com", "s", "cancer")]
+    return bool(rest)
+
+
 def _infer_kind(src: Source) -> str:
     t = src.title.lower()
     if "prescribing information" in t or "label" in t:
@@ -119,9 +130,7 @@ def _doc(src: Source, in_item: bool, cat_src: Source | None, lex: Lexicon) -> Do
     keys = []
     for n in names:
         k = norm(n)
-        rest = [w for w in k.split() if w not in _GENERIC_WORDS and not lex.publisher_names.get(w)
-                and w.upper() not in lex.publisher_abbrev and w not in ("nci", "nccn", "asco", "esmo", "acs", "fda", "gov", "net", "org", "com")]
-        if rest and k not in keys:
+        if _specific(k, lex) and k not in keys:
             keys.append(k)
     pubs = {p for _, _, p in lex.publishers_in(f"{src.publisher} {src.title}")}
     url = src.url or (cat_src.url if cat_src else None)
@@ -133,9 +142,12 @@ def _doc(src: Source, in_item: bool, cat_src: Source | None, lex: Lexicon) -> Do
             pubs.add(dp)
         if host.endswith("doi.org"):
             doi = path.lstrip("/")
-    journal = lex.journal_exact(src.publisher) or (lex.journal_in(src.publisher) or (None, None, None))[2]
+    inner = re.search(r"\(([^()]+)\)", src.publisher)
+    journal = lex.journal_exact(src.publisher) or (lex.journal_exact(inner.group(1)) if inner else None)
     if journal is None and doi:
         journal = next((j for frag, j in lex.doi_journals.items() if frag in doi), None)
+    if journal is None and kind == "guideline":
+        journal = next((lex.publisher_journals[p] for p in sorted(pubs) if p in lex.publisher_journals), None)
     authors = set()
     for a in names:
         for m in re.finditer(r"\b([A-Z][A-Za-zÀ-ÿ'’\-]+)\s+(?:et\s+al|study\b)", a):
@@ -303,7 +315,7 @@ def _tok(s: str) -> set[str]:
 
 def _resolve_name(c: Citation, idx: Index) -> Resolution:
     lex = idx.lex
-    name = c.name or c.text
+    name = c.name if c.form not in ("study",) else (c.name or c.text)
     n = norm(name)
     cited_cancers = lex.cancers_in(name)
     # 1. exact / contained document names
@@ -317,15 +329,28 @@ def _resolve_name(c: Citation, idx: Index) -> Resolution:
             best = max(l for l, _ in contained)
             docs = [d for l, d in contained if l == best]
             return Resolution("document", _prefer_item(docs), "alias", f"names {docs[0].src.id}")
-    # 2. studies and journals
+    # 2. fuzzy match on the name's words (not for study claims: their name is a venue)
+    t = _tok(name)
+    if len(t) >= 2 and c.form != "study":
+        scored = []
+        for d in idx.docs:
+            inter = t & d.name_tokens
+            if len(inter) >= 2 and len(inter) / len(t) >= 0.8:
+                if cited_cancers and not (cited_cancers & (d.cancers | d.topics)):
+                    continue
+                scored.append((len(inter) / len(t) + (0.01 * len(inter)), d))
+        if scored:
+            best = max(s for s, _ in scored)
+            docs = [d for s, d in scored if s >= best - 1e-9]
+            return Resolution("document", _prefer_item(docs), "fuzzy", f"name matches {docs[0].src.id}")
+    # 3. studies and journals
     journal = None
     if c.venue:
         journal = lex.journal_exact(c.venue)
         if journal is None and _venue_is_journal(c.venue, lex):
             journal = lex.journal_in(c.venue)[2]
     if journal is None and c.form in ("parenthetical", "bracket", "block", "reference", "study"):
-        j = lex.journal_in(name)
-        journal = j[2] if j else None
+        journal = _journal_of_name(name if c.form != "study" else c.text, lex)
     authors = {norm(a) for a in c.authors}
     if authors:
         hits = [d for d in idx.docs if d.authors & authors and (c.year is None or abs(d.src.year - c.year) <= 1)]
@@ -336,8 +361,10 @@ def _resolve_name(c: Citation, idx: Index) -> Resolution:
                 and (not authors or d.authors & authors)]
         if hits and (not authors or any(d.authors & authors for d in hits)):
             return Resolution("document", _prefer_item(hits), "journal", f"{journal} {c.year or ''}".strip())
+        # authors we do not know (aliases list few) do not stop a journal+year match among the item's own sources
         item_hits = [d for d in idx.item_docs if d.journal == journal and (c.year is None or abs(d.src.year - c.year) <= 1)]
-        if item_hits and not authors:
+        known_authors = any(d.authors & authors for d in idx.docs)
+        if item_hits and (not authors or (c.year is not None and not known_authors)):
             return Resolution("document", tuple(item_hits), "journal", f"{journal} {c.year or ''}".strip())
         return Resolution("unverifiable", (), "journal", f"{journal} is a real journal but no known source matches this study")
     if c.form == "study":
@@ -354,20 +381,6 @@ def _resolve_name(c: Citation, idx: Index) -> Resolution:
             return Resolution("unverifiable", (), "publisher", f"a study attributed to {pubs[0][2]} that no known source matches")
     if authors:
         return Resolution("fabricated", (), "author", f"no known source by {', '.join(sorted(c.authors))}")
-    # 3. fuzzy match on the name's words
-    t = _tok(name)
-    if len(t) >= 2:
-        scored = []
-        for d in idx.docs:
-            inter = t & d.name_tokens
-            if len(inter) >= 2 and len(inter) / len(t) >= 0.8:
-                if cited_cancers and not (cited_cancers & (d.cancers | d.topics)):
-                    continue
-                scored.append((len(inter) / len(t) + (0.01 * len(inter)), d))
-        if scored:
-            best = max(s for s, _ in scored)
-            docs = [d for s, d in scored if s >= best - 1e-9]
-            return Resolution("document", _prefer_item(docs), "fuzzy", f"name matches {docs[0].src.id}")
     # 4. publisher level
     pubs = {p for _, _, p in lex.publishers_in(name)}
     if c.url:
@@ -393,6 +406,21 @@ def _resolve_name(c: Citation, idx: Index) -> Resolution:
         if r is not None:
             return r
     return Resolution("fabricated", (), "name", f"{name!r} matches no known source, publisher or journal")
+
+
+def _journal_of_name(name: str, lex: Lexicon) -> str | None:
+    """A journal named as the venue of a reference ("…, Lancet Haematol 2019", "… J Clin Oncol. 2020"),
+    not a journal-like word inside another name ("Holistic Cancer Care")."""
+    j = lex.journal_in(name)
+    if not j:
+        return None
+    a, b, canon = j
+    if _venue_is_journal(name, lex):
+        return canon
+    before, after = name[:a].rstrip(), name[b:].lstrip()
+    left_ok = not before or before[-1] in ".,;:(" or before.endswith((" in", " in the"))
+    right_ok = not after or after[0] in ".,;:)" or re.match(r"(?:19|20)\d\d\b", after)
+    return canon if left_ok and right_ok else None
 
 
 def _venue_is_journal(venue: str, lex: Lexicon) -> bool:

@@ -1,62 +1,67 @@
 """`grounding`: is each claim of the answer supported by the item's facts, contradicted, or neither?
 
-First version: lexical overlap between a claim and each fact or misconception. A claim that matches
-a misconception better than any fact is contradicted. Later versions add embeddings and polarity,
-drug-class, number and line-of-therapy checks.
+Claims come from `claims.extract_claims`; each is compared with every fact and misconception of the
+item by MiniLM cosine blended with word overlap (`analysis.py`), and conflicts a similarity score
+cannot see (negation, drug class, numbers, line of therapy, transplant type, a close match to a
+misconception) are found by `checks.py`. The value is the share of claims supported, cut down by
+contradictions; an answer with any contradiction does not pass.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..records import Answer, Finding, Item, ScoreResult
+from .analysis import analyse
 from .base import ScoringContext, scorers
-from .claims import content_tokens, extract_claims
-
-SUPPORT = 0.5
-CONTRADICT = 0.6
 
 
-def overlap(a: set[str], b: set[str]) -> float:
-    """Share of the reference's content words that the claim carries."""
-    return len(a & b) / len(b) if b else 0.0
+def grounding_value(n_claims: int, supported: int, contradicted: int) -> float:
+    """Share of claims supported; a contradiction caps the value at 0.5 and scales it down further."""
+    if not n_claims:
+        return 0.0
+    value = supported / n_claims
+    if contradicted:
+        value = min(value, 0.5) * (1 - contradicted / n_claims)
+    return value
 
 
 class GroundingScorer:
     name = "grounding"
 
+    def __init__(self, embeddings: bool = True) -> None:
+        self.embeddings = embeddings
+
     def score(self, item: Item, answer: Answer, ctx: ScoringContext) -> ScoreResult:
-        claims = extract_claims(answer.text)
-        facts = [(f, content_tokens(f.text)) for f in item.facts]
-        miscs = [(m, content_tokens(m.text)) for m in item.misconceptions]
+        a = analyse(item, answer.text, use_model=self.embeddings)
         findings: list[Finding] = []
-        supported = contradicted = 0
-        for c in claims:
-            ct = content_tokens(c.text)
-            best_f = max(((overlap(ct, t), f) for f, t in facts), default=(0.0, None), key=lambda x: x[0])
-            best_m = max(((overlap(ct, t), m) for m, t in miscs), default=(0.0, None), key=lambda x: x[0])
-            if best_m[1] is not None and best_m[0] >= CONTRADICT and best_m[0] > best_f[0]:
-                contradicted += 1
-                m = best_m[1]
-                findings.append(Finding(kind="contradicted", severity="high",
-                                        message=f"makes a claim a correct answer must not make: {m.text}",
-                                        start=c.start, end=c.end, text=c.text,
-                                        evidence={"misconception_id": m.id, "fact_ids": list(m.corrected_by)}))
-            elif best_f[1] is not None and best_f[0] >= SUPPORT:
-                supported += 1
-                findings.append(Finding(kind="supported", severity="info", message=f"supported by {best_f[1].id}",
-                                        start=c.start, end=c.end, text=c.text,
-                                        evidence={"fact_ids": [best_f[1].id], "source_ids": [best_f[1].source_id]}))
-            else:
-                findings.append(Finding(kind="unsupported", severity="low",
-                                        message="no reference fact supports this claim",
-                                        start=c.start, end=c.end, text=c.text, evidence={}))
-        n = len(claims)
-        value = (supported / n) if n else 0.0
-        if contradicted:
-            value = min(value, 0.5) * (1 - contradicted / max(n, 1))
+        counts = {"supported": 0, "unsupported": 0, "contradicted": 0}
+        checks_fired: dict[str, int] = {}
+        for v in a.verdicts:
+            counts[v.label] += 1
+            ev: dict[str, Any] = {"fact_ids": list(v.fact_ids)}
+            srcs = [f.source_id for fid in v.fact_ids if (f := item.fact(fid)) is not None]
+            ev["source_ids"] = list(dict.fromkeys(srcs))
+            if v.misconception_id:
+                ev["misconception_id"] = v.misconception_id
+            if v.check:
+                ev["check"] = v.check
+            if len(v.checks) > 1:
+                ev["checks"] = list(v.checks)
+            ev["similarity"] = v.similarity
+            if v.label == "contradicted":
+                checks_fired[v.check or ""] = checks_fired.get(v.check or "", 0) + 1
+            severity = {"supported": "info", "unsupported": "low", "contradicted": "high"}[v.label]
+            findings.append(Finding(kind=v.label, severity=severity, message=v.message, start=v.claim.start,
+                                    end=v.claim.end, text=v.claim.text, evidence=ev))
+        n = len(a.verdicts)
+        value = grounding_value(n, counts["supported"], counts["contradicted"])
         threshold = ctx.rubric.threshold(self.name, 0.7)
-        return ScoreResult(scorer=self.name, value=value, passed=(contradicted == 0 and value >= threshold),
-                           findings=tuple(findings),
-                           details={"claims": n, "supported": supported, "contradicted": contradicted})
+        details = {"claims": n, **counts, "embedder": a.embedder}
+        if checks_fired:
+            details["contradiction_checks"] = checks_fired
+        return ScoreResult(scorer=self.name, value=value, passed=(counts["contradicted"] == 0 and value >= threshold),
+                           findings=tuple(findings), details=details)
 
 
-scorers.register("grounding")(lambda **opts: GroundingScorer())
+scorers.register("grounding")(lambda **opts: GroundingScorer(**opts))

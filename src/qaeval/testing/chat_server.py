@@ -189,6 +189,8 @@ class ChatServer:
         self._server: asyncio.base_events.Server | None = None
         self._conns: set[asyncio.Task[Any]] = set()
         self._t0 = time.monotonic()
+        self.inflight = 0  # completion requests being answered right now
+        self.max_inflight = 0  # the most at once since the last reset_log()
 
     # ---------- configuration and observation (thread-safe) ----------
 
@@ -228,12 +230,15 @@ class ChatServer:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
     def reset_log(self) -> None:
+        """Forget the request log and the in-flight high-water mark."""
         with self._lock:
             self._log.clear()
+            self.max_inflight = self.inflight
 
     def stats(self) -> dict[str, Any]:
         log = self.requests
         return {"requests": len(log), "completions": sum(1 for r in log if r.path.endswith("/chat/completions")),
+                "max_inflight": self.max_inflight,
                 "faults": dict(Counter(r.fault for r in log if r.fault)),
                 "status": {str(k): v for k, v in sorted(Counter(r.status for r in log).items())}}
 
@@ -433,6 +438,14 @@ class ChatServer:
         return None
 
     async def _completion(self, req: _Request, writer: asyncio.StreamWriter) -> bool:
+        self.inflight += 1
+        self.max_inflight = max(self.max_inflight, self.inflight)
+        try:
+            return await self._answer(req, writer)
+        finally:
+            self.inflight -= 1
+
+    async def _answer(self, req: _Request, writer: asyncio.StreamWriter) -> bool:
         if not self._authorized(req):
             return await self._error(req, writer, 401, self._bad_key_message(req), None, None,
                                      "invalid_api_key", authorized=False)
