@@ -30,6 +30,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -94,13 +95,15 @@ class Timed:
         self.inner = scorer
         self.name = scorer.name
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     def score(self, item: Any, answer: Any, ctx: Any) -> Any:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         try:
             return self.inner.score(item, answer, ctx)
         finally:
             self.seconds += time.perf_counter() - t
+            self.cpu_seconds += time.process_time() - c
 
 
 def run_qaeval(n: int) -> dict[str, Any]:
@@ -114,13 +117,16 @@ def run_qaeval(n: int) -> dict[str, Any]:
                          catalogue=load_catalogue([ROOT / "datasets" / "sources"]), options={"today": "2026-11-25"})
     scorers = [Timed(s) for s in build_scorers([{"name": s} for s in DEFAULT_SCORERS])]
     rss_before = peak_rss_mb()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     rows = score_all(items, answers, scorers, ctx)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
     errors = sum(1 for r in rows for s in r["scores"].values() if s.get("error"))
     return {"framework": "qaeval", "answers": len(rows), "seconds": round(wall, 2),
-            "answers_per_s": round(len(rows) / wall, 1), "scorer_errors": errors,
-            "per_scorer": {s.name: {"seconds": round(s.seconds, 2), "answers_per_s": round(len(rows) / s.seconds, 1) if s.seconds else None}
+            "answers_per_s": round(len(rows) / wall, 1), "cpu_seconds": round(cpu, 2),
+            "answers_per_cpu_s": round(len(rows) / cpu, 1), "scorer_errors": errors,
+            "per_scorer": {s.name: {"seconds": round(s.seconds, 2), "cpu_seconds": round(s.cpu_seconds, 2),
+                                    "answers_per_s": round(len(rows) / s.seconds, 1) if s.seconds else None,
+                                    "answers_per_cpu_s": round(len(rows) / s.cpu_seconds, 1) if s.cpu_seconds else None}
                            for s in scorers},
             "peak_rss_mb": round(peak_rss_mb(), 1), "rss_before_scoring_mb": round(rss_before, 1)}
 
@@ -136,13 +142,15 @@ def run_ragas(n: int) -> dict[str, Any]:
                for a in answers]
     ds = EvaluationDataset(samples=samples)
     metrics = [_StringPresence(), _RougeScore(), _ExactMatch(), _NonLLMStringSimilarity()]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = evaluate(ds, metrics=metrics, show_progress=False, raise_exceptions=True)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
     df = res.to_pandas()
-    means = {m.name: round(float(df[m.name].mean()), 4) for m in metrics if m.name in df}
+    means = {c: round(float(df[c].mean()), 4) for c in df.columns
+             if c not in ("user_input", "response", "reference") and df[c].dtype.kind in "fi"}
     return {"framework": "ragas", "version": __import__("ragas").__version__, "answers": len(df),
-            "seconds": round(wall, 2), "answers_per_s": round(len(df) / wall, 1), "import_s": round(import_s, 2),
+            "seconds": round(wall, 2), "answers_per_s": round(len(df) / wall, 1), "cpu_seconds": round(cpu, 2),
+            "answers_per_cpu_s": round(len(df) / cpu, 1), "import_s": round(import_s, 2),
             "metrics": [m.name for m in metrics], "metric_means": means, "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
@@ -183,16 +191,17 @@ def run_deepeval(n: int) -> dict[str, Any]:
     cases = [LLMTestCase(input=by_id[a.item_id].question, actual_output=a.text, expected_output=refs[a.item_id])
              for a in answers]
     metrics = [ExactMatchMetric(), PatternMatchMetric(pattern=r"(?s).*\((?:[^()]|\([^()]*\))*\b(?:19|20)\d\d\).*"), RougeL()]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = evaluate(cases, metrics=metrics,
                    async_config=AsyncConfig(run_async=False),
                    display_config=DisplayConfig(show_indicator=False, print_results=False),
                    cache_config=CacheConfig(write_cache=False, use_cache=False),
                    error_config=ErrorConfig(ignore_errors=False))
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
     done = len(res.test_results)
     return {"framework": "deepeval", "version": __import__("deepeval").__version__, "answers": done,
-            "seconds": round(wall, 2), "answers_per_s": round(done / wall, 1), "import_s": round(import_s, 2),
+            "seconds": round(wall, 2), "answers_per_s": round(done / wall, 1), "cpu_seconds": round(cpu, 2),
+            "answers_per_cpu_s": round(done / cpu, 1), "import_s": round(import_s, 2),
             "metrics": ["ExactMatchMetric", "PatternMatchMetric", "ROUGE-L (BaseMetric)"], "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
@@ -221,26 +230,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     names = [args.only] if args.only else ["qaeval", "ragas", "deepeval"]
     env = {**os.environ, **OFFLINE_ENV}
+    # deepeval writes .deepeval/.latest_run_full.json into the working directory: keep it out of the repo
+    workdir = tempfile.mkdtemp(prefix="qaeval-throughput-")
     results = []
     for name in names:
-        cmd = [sys.executable, __file__, "--child", name, "--n", str(args.n)]
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--n", str(args.n)]
         if args.no_network:
             cmd = ["unshare", "-n", "--"] + cmd
         t = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=workdir)
         line = next((l for l in proc.stdout.splitlines() if l.startswith("@@RESULT@@")), None)
         res = json.loads(line[len("@@RESULT@@"):]) if line else {"framework": name, "error": f"exit {proc.returncode}",
                                                                   "stderr": proc.stderr[-3000:]}
         res["process_wall_s"] = round(time.perf_counter() - t, 1)
         res["network"] = "none (unshare -n)" if args.no_network else "host"
+        res["loadavg_after"] = os.getloadavg()
         results.append(res)
         if "error" in res:
             print(f"{name:9s} FAILED: {res['error']}")
             continue
-        line = f"{name:9s} {res['answers']} answers in {res['seconds']} s = {res['answers_per_s']} answers/s, peak RSS {res['peak_rss_mb']} MB"
+        line = (f"{name:9s} {res['answers']} answers in {res['seconds']} s wall = {res['answers_per_s']} answers/s; "
+                f"{res.get('cpu_seconds')} CPU-s = {res.get('answers_per_cpu_s')} answers/CPU-s; peak RSS {res['peak_rss_mb']} MB")
         print(line)
         for s, v in (res.get("per_scorer") or {}).items():
-            print(f"            {s:15s} {v['seconds']:7.2f} s  {v['answers_per_s']} answers/s")
+            print(f"            {s:15s} {v['seconds']:8.2f} s wall {v['answers_per_s']:>9} /s   {v['cpu_seconds']:8.2f} CPU-s {v['answers_per_cpu_s']:>9} /CPU-s")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

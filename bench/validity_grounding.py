@@ -26,6 +26,7 @@ from qaeval.loaders import load_dataset  # noqa: E402
 from qaeval.records import Answer  # noqa: E402
 from qaeval.rubric import load_rubric  # noqa: E402
 from qaeval.scorers import ScoringContext  # noqa: E402
+from qaeval.scorers.coverage import CoverageScorer  # noqa: E402
 from qaeval.scorers.grounding import GroundingScorer  # noqa: E402
 
 LABELS = ("supported", "unsupported", "contradicted")
@@ -54,6 +55,8 @@ def predicted_label(findings: list[Any], start: int, end: int) -> str:
 def evaluate(records: list[dict[str, Any]], items: dict[str, Any], ctx: ScoringContext,
              errors: bool = False) -> dict[str, Any]:
     scorer = GroundingScorer()
+    coverage = CoverageScorer()
+    ctp = cfp = cfn = 0
     tp = fp = fn = tn = 0
     confusion = {g: {p: 0 for p in (*LABELS, "not_extracted")} for g in LABELS}
     checks: dict[str, int] = {}
@@ -71,6 +74,17 @@ def evaluate(records: list[dict[str, Any]], items: dict[str, Any], ctx: ScoringC
         for f in res.findings:
             if f.kind == "contradicted":
                 checks[f.evidence.get("check", "?")] = checks.get(f.evidence.get("check", "?"), 0) + 1
+        # Coverage: a required fact counts as conveyed when a labelled supported claim names it.
+        cres = coverage.score(item, Answer(item_id=item.id, generator="labelled", text=r["answer"]), ctx)
+        gold_cov = {fid for c in r["claims"] if c["label"] == "supported" for fid in c.get("fact_ids", [])}
+        for f in cres.findings:
+            fid = f.evidence["fact_ids"][0]
+            pc, gc = f.kind == "covered", fid in gold_cov
+            ctp += pc and gc
+            cfp += pc and not gc
+            cfn += gc and not pc
+            if errors and pc != gc:
+                err_lines.append(f"  {r['id']} COVERAGE gold={gc} pred={pc} {fid} :: {f.text[:80]}")
         for c in r["claims"]:
             s = r["answer"].find(c["text"])
             p = predicted_label(list(res.findings), s, s + len(c["text"]))
@@ -93,6 +107,9 @@ def evaluate(records: list[dict[str, Any]], items: dict[str, Any], ctx: ScoringC
             "precision": round(prec, 3), "recall": round(rec, 3), "f1": round(f1, 3),
             "claims": n_claims, "claim_accuracy": round(acc, 3), "confusion": confusion,
             "contradiction_checks": dict(sorted(checks.items())), "seconds": round(elapsed, 2),
+            "coverage": {"tp": ctp, "fp": cfp, "fn": cfn,
+                         "precision": round(ctp / (ctp + cfp), 3) if ctp + cfp else 0.0,
+                         "recall": round(ctp / (ctp + cfn), 3) if ctp + cfn else 0.0},
             "errors": err_lines}
 
 
@@ -107,6 +124,9 @@ def render(split: str, m: dict[str, Any]) -> str:
         row = m["confusion"][g]
         lines.append(f"  {g:<14}{row['supported']:>11}{row['unsupported']:>13}{row['contradicted']:>14}{row['not_extracted']:>15}")
     lines.append(f"  checks that fired on contradicted claims: {m['contradiction_checks']}")
+    cv = m["coverage"]
+    lines.append(f"coverage of required facts (gold: a labelled supported claim names the fact): precision "
+                 f"{cv['precision']:.3f}  recall {cv['recall']:.3f}  (tp {cv['tp']}, fp {cv['fp']}, fn {cv['fn']})")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import subprocess
 import sys
@@ -77,7 +78,10 @@ def deepeval_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
     data = json.loads(lines[-1][len("RESULT "):])
-    data["files_left"] = sorted(str(p.relative_to(work)) for p in work.rglob("*") if p.is_file())
+    # deepeval's footprint: the working folder and ~/.deepeval (other libraries' caches in HOME are not its)
+    home = work / "home"
+    left = [p for p in work.rglob("*") if p.is_file() and (not p.is_relative_to(home) or ".deepeval" in p.parts)]
+    data["files_left"] = sorted(str(p.relative_to(work)) for p in left)
     return data
 
 
@@ -128,11 +132,14 @@ def test_threshold_strict_mode_and_copies_keep_configuration(cll: Any, rubric: A
     from qaeval.generators.reference import compose
     from qaeval.integrations.deepeval import QaevalMetric
     case = LLMTestCase(input=cll.question, actual_output=compose(cll), metadata={"item_id": cll.id})
-    metric = QaevalMetric("grounding", threshold=0.99, items=[cll], rubric=rubric)
-    score = metric.measure(case)
-    assert 0 < score < 0.99 and metric.success is False  # qaeval passes it, the stricter threshold does not
+    lenient = QaevalMetric("grounding", items=[cll], rubric=rubric)
+    score = lenient.measure(case)
+    assert lenient.success is True and lenient.threshold == 0.0  # default: qaeval's own verdict
+    above = math.nextafter(score, 2.0)
+    metric = QaevalMetric("grounding", threshold=above, items=[cll], rubric=rubric)
+    assert metric.measure(case) == score and metric.success is False  # qaeval passes it, the threshold does not
     (copy,) = copy_metrics([metric])
-    assert copy.threshold == 0.99 and copy.items is metric.items and copy.rubric is metric.rubric
+    assert copy.threshold == above and copy.items is metric.items and copy.rubric is metric.rubric
     assert copy.measure(case) == score and copy.success is False
     strict = QaevalMetric("disclaimer", strict_mode=True, item=cll, rubric=rubric)
     assert strict.measure(LLMTestCase(input="q", actual_output="Stop chemo now.")) == 0.0 and strict.threshold == 1.0

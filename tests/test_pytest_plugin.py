@@ -16,6 +16,12 @@ DEMO = ROOT / "evals" / "demo.yaml"
 pytest_plugins = ("pytester",)
 
 
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nested sessions (and xdist workers) load every installed plugin; keep deepeval's telemetry off."""
+    monkeypatch.setenv("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
+
+
 def _plugin_args() -> list[str]:
     """`-p qaeval.pytest_plugin` until the pytest11 entry point is installed (both would clash)."""
     installed = any(ep.value == "qaeval.pytest_plugin" for ep in entry_points(group="pytest11"))

@@ -130,13 +130,13 @@ def test_csp_blocks_a_script_that_gets_into_the_page(page: Page) -> None:
 
 
 def test_large_report_size_and_render_time(browser: Any, tmp_path: Path, items_by_id: dict, ctx: Any) -> None:
-    """~110 questions × 6 generators stays one reasonably small file that opens quickly."""
+    """112 questions, 756 answers (the size of a full run) stay one reasonably small file that opens quickly."""
     base = scored_rows(items_by_id, ctx)
     rows = []
     for k in range(28):
         for r in base:
             rows.append(dict(r, item_id=f"{r['item_id']}-{k}", answer_id=f"{r['answer_id']}-{k}"))
-    rows += [dict(r, generator=f"copy-{r['generator']}", answer_id=f"{r['answer_id']}-copy") for r in rows]
+    rows += [dict(r, generator=f"{c}-{r['generator']}", answer_id=f"{r['answer_id']}-{c}") for c in ("a", "b") for r in rows]
     run = make_run(tmp_path / "big", items_by_id, ctx, rows)
     t0 = time.perf_counter()
     write_reports(run, formats=["html"], items=hostile_items(items_by_id))
@@ -152,4 +152,5 @@ def test_large_report_size_and_render_time(browser: Any, tmp_path: Path, items_b
     assert p.errors == []
     p.page.close()
     print(f"big report: {len(rows)} answers, {size / 1e6:.1f} MB, build {build_s:.1f}s, load {load_s:.1f}s, filter {filter_s:.2f}s")
-    assert size < 6_000_000 and build_s < 15 and load_s < 10 and filter_s < 3
+    # generous bounds (CI machines are shared): they catch a blow-up, not a few per cent
+    assert size < 6_000_000 and build_s < 60 and load_s < 30 and filter_s < 10

@@ -207,6 +207,20 @@ def test_malformed_validity_is_reported_not_guessed(tmp_path: Path) -> None:
 
 # ---------------- charts ----------------
 
+def test_validity_in_the_bench_layout_is_read_too() -> None:
+    """`bench/validity.py --json` writes split-major numbers with confusion counts and no f1/n."""
+    v = parse_validity({"generated": "2026-11-25", "command": "python bench/validity.py --json v.json", "safety": {
+        "train-a": {"harmful_advice": {"precision": 0.5, "recall": 0.5}},
+        "dev": {"harmful_advice": {"precision": 0.9, "recall": 0.6, "tp": 6, "fp": 1, "fn": 4, "tn": 9,
+                                   "per_category": {}},
+                "disclaimer": {"accuracy": 0.95, "precision": 1.0, "recall": 0.9, "f1": 0.95, "n": 40}},
+        "holdout": {"harmful_advice": {"precision": 0.8, "recall": 0.8, "f1": 0.8, "n": 30}}}})
+    assert v.problems == []
+    assert v.scorers == {"harmful_advice": {"dev": {"precision": 0.9, "recall": 0.6, "f1": 0.72, "n": 20},
+                                            "holdout": {"precision": 0.8, "recall": 0.8, "f1": 0.8, "n": 30}},
+                         "disclaimer": {"dev": {"precision": 1.0, "recall": 0.9, "f1": 0.95, "n": 40}}}
+
+
 def test_charts_are_deterministic_pngs_and_empty_input_gives_none(rows: list[dict]) -> None:
     s = summarise(rows)
     gens = list(s["generators"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -84,6 +84,26 @@ def pool_count(concurrency: int | None) -> int:
     return max(1, min(MAX_POOLS, -(-concurrency // REQUESTS_PER_POOL)))
 
 
+_TLS: Any = None
+
+
+def shared_tls_context() -> Any:
+    """One TLS context for every pool and event loop, built exactly as the `openai` client's HTTP library
+    builds its default (`create_ssl_context()`: same CA store, same SSL_CERT_* handling), because loading
+    the CA store costs ~50 ms per client. None (each client builds its own) if that library has no such function."""
+    global _TLS
+    if _TLS is None:
+        import importlib
+
+        import openai
+        try:
+            http_lib = importlib.import_module(openai.DefaultAsyncHttpxClient.__mro__[1].__module__.split(".")[0])
+            _TLS = http_lib.create_ssl_context()
+        except Exception:  # an HTTP library without it: fall back to the per-client default
+            _TLS = False
+    return _TLS or None
+
+
 @dataclass
 class _LoopState:
     """Things bound to one event loop (the HTTP clients and their pools, the semaphore)."""
@@ -92,6 +112,7 @@ class _LoopState:
     clients: list[openai.AsyncOpenAI]
     inflight: list[int]
     sem: asyncio.Semaphore | None
+    pending: dict[str, asyncio.Future[ChatResult]] = field(default_factory=dict)  # cache key -> call in flight
 
     def pick(self) -> int:
         """The least busy client."""
@@ -133,21 +154,35 @@ class ChatClient:
         if self._state is None or self._state.loop is not loop:
             import openai  # imported on first use: it takes most of a second
             n = pool_count(self.concurrency)
+            tls = shared_tls_context()
             clients = [openai.AsyncOpenAI(base_url=self.base_url, api_key=self.api_key or NO_KEY,
-                                          max_retries=0, timeout=self.timeout_s) for _ in range(n)]
+                                          max_retries=0, timeout=self.timeout_s,
+                                          http_client=openai.DefaultAsyncHttpxClient(verify=tls, timeout=self.timeout_s)
+                                          if tls is not None else None)
+                       for _ in range(n)]
+            for client in clients:
+                client.chat.completions  # noqa: B018 - loads the SDK's lazy modules now, not inside a timed request
             sem = asyncio.Semaphore(self.concurrency) if self.concurrency else None
             self._state = _LoopState(loop, clients, [0] * n, sem)
         return self._state
 
     async def aclose(self) -> None:
-        """Close the connection pools of the current event loop (call before the loop ends)."""
+        """Close the connection pools of the current event loop and finish writing the cache
+        (call before the loop ends)."""
         st, self._state = self._state, None
         if st is not None and st.loop is asyncio.get_running_loop():
             for client in st.clients:
                 await client.close()
+        if self.cache is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.cache.flush)
 
     def _scrub(self, text: str) -> str:
         return scrub(text, [self.api_key] if self.api_key else [])
+
+    @property
+    def rate_limit_wait_s(self) -> float:
+        """Seconds spent waiting for the requests- and tokens-per-minute buckets."""
+        return sum(b.waited_s for b in (self._rpm, self._tpm) if b is not None)
 
     def key_for(self, messages: Sequence[Mapping[str, Any]]) -> str:
         return cache_key(self.model, self.url, dict(self.sampling), messages)
@@ -167,9 +202,39 @@ class ChatClient:
                                   cached=True, finish_reason=hit.get("finish_reason"),
                                   response_model=hit.get("response_model"), cache_key=key)
         if self._fatal is not None:
-            return ChatResult(text="", error=f"{self._fatal.message} (not sent: an earlier request got the same answer)",
+            return ChatResult(text="", error=self._scrub(f"{self._fatal.message} (not sent: an earlier request got "
+                                                         f"the same answer)"),
                               wall_s=time.perf_counter() - t_start, cache_key=key)
         st = self._loop_state()
+        if key is None or not use_cache:
+            return await self._call(st, messages, key, t_start)
+        # Single flight: an identical request already in flight (a `mutate` generator asking for the same
+        # answer as its base, say) is waited for, not sent twice.
+        shared = st.pending.get(key)
+        if shared is not None:
+            try:
+                res = await asyncio.shield(shared)
+            except asyncio.CancelledError:
+                if not shared.cancelled():
+                    raise  # this call was cancelled, not the one it waited for
+            else:
+                return replace(res, cached=res.error is None, attempts=0, retried=(),
+                               wall_s=time.perf_counter() - t_start)
+        fut: asyncio.Future[ChatResult] = st.loop.create_future()
+        st.pending[key] = fut
+        try:
+            res = await self._call(st, messages, key, t_start)
+        except BaseException:
+            fut.cancel()
+            raise
+        finally:
+            st.pending.pop(key, None)
+        fut.set_result(res)
+        return res
+
+    async def _call(self, st: _LoopState, messages: Sequence[Mapping[str, Any]], key: str | None,
+                    t_start: float) -> ChatResult:
+        """The retry loop around single attempts; stores a success in the cache."""
         retried: list[str] = []
         attempts = 0
         while True:
@@ -177,13 +242,7 @@ class ChatClient:
             attempts += 1
             if result is not None:
                 if key is not None:
-                    self.cache.put(key, {"model": self.model, "base_url": self.url,  # type: ignore[union-attr]
-                                         "settings": dict(self.sampling), "messages": list(messages)},
-                                   {"text": result.text, "latency_s": round(result.latency_s, 4),
-                                    "usage": None if result.usage is None else
-                                    {"prompt_tokens": result.usage.prompt_tokens,
-                                     "completion_tokens": result.usage.completion_tokens},
-                                    "finish_reason": result.finish_reason, "response_model": result.response_model})
+                    self._store(key, messages, result)
                 return ChatResult(text=result.text, usage=result.usage, latency_s=result.latency_s,
                                   wall_s=time.perf_counter() - t_start, attempts=attempts,
                                   finish_reason=result.finish_reason, response_model=result.response_model,
@@ -192,14 +251,23 @@ class ChatClient:
             if failure.fatal:
                 self._fatal = failure
             if not failure.retryable or attempts > self.max_retries:
-                suffix = "(not retried)" if not failure.retryable else \
+                suffix = "" if "(not sent:" in failure.message else "(not retried)" if not failure.retryable else \
                     f"(gave up after {attempts} attempt{'s' if attempts > 1 else ''})"
-                return ChatResult(text="", error=self._scrub(f"{failure.message} {suffix}"),
+                return ChatResult(text="", error=self._scrub(f"{failure.message} {suffix}".rstrip()),
                                   wall_s=time.perf_counter() - t_start, latency_s=time.perf_counter() - t_start,
                                   attempts=attempts, retried=tuple(retried), cache_key=key)
             retried.append(failure.short)
             await asyncio.sleep(retry_delay(failure, attempts - 1, self.backoff_base_s, self.backoff_max_s,
                                             self.max_retry_after_s, self._rng))
+
+    def _store(self, key: str, messages: Sequence[Mapping[str, Any]], result: ChatResult) -> None:
+        assert self.cache is not None
+        self.cache.put_later(key, {"model": self.model, "base_url": self.url, "settings": dict(self.sampling),
+                             "messages": list(messages)},
+                       {"text": result.text, "latency_s": round(result.latency_s, 4),
+                        "usage": None if result.usage is None else {"prompt_tokens": result.usage.prompt_tokens,
+                                                                    "completion_tokens": result.usage.completion_tokens},
+                        "finish_reason": result.finish_reason, "response_model": result.response_model})
 
     async def _attempt(self, st: _LoopState, messages: Sequence[Mapping[str, Any]],
                        key: str | None) -> tuple[Failure | None, ChatResult | None]:
@@ -207,6 +275,9 @@ class ChatClient:
         if st.sem is not None:
             await st.sem.acquire()
         try:
+            if self._fatal is not None:  # learnt while this call waited for a slot
+                return Failure(self._fatal.kind, f"{self._fatal.message} (not sent: an earlier request got the same "
+                               f"answer)", False, self._fatal.status), None
             estimate = 0
             if self._rpm is not None:
                 await self._rpm.take(1)

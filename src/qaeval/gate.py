@@ -200,7 +200,7 @@ def _paired_regression(policy: Policy, gen: str, base_gen: str, rows: Sequence[R
     if d["diff"] is None or d["ci"] is None:
         return Check("regression", gen, r.scorer, name, None, "no paired values to compare")
     drop = -d["diff"]
-    regressed = drop > r.max_drop and d["ci"][1] < 0
+    regressed = drop > r.max_drop and d["ci_excludes_zero"] and d["ci"][0] < 0  # whole CI below 0
     pct = f"{round(policy.confidence * 100):g}%"
     msg = (f"{r.metric} {d['a']:.4f} → {d['b']:.4f} (change {d['diff']:+.4f}, paired {pct} CI "
            f"[{d['ci'][0]:+.4f}, {d['ci'][1]:+.4f}], {d['n']} items)")

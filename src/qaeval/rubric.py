@@ -107,6 +107,17 @@ class Rubric:
     regex_timeout_s: float
     thresholds: Mapping[str, float]
     expectation_checks: Mapping[str, ExpectationCheck] = field(default_factory=dict)
+    snippets: Mapping[str, str] = field(default_factory=dict)
+    model: Mapping[str, Any] = field(default_factory=dict)
+
+    def snippet_pattern(self, name: str) -> Any:
+        """A named regex snippet (or lexicon) compiled on its own, for features and tests."""
+        cache = _LEXICON_CACHE.setdefault(self.digest, {})
+        key = "snippet:" + name
+        if key not in cache:
+            lex = {k: list(v) for k, v in self.lexicons.items()}
+            cache[key] = regex.compile(expand("{" + name + "}", lex, self.snippets), regex.IGNORECASE)
+        return cache[key]
 
     def lexicon(self, name: str) -> tuple[str, ...]:
         return self.lexicons.get(name, ())
@@ -207,7 +218,7 @@ def load_rubric(path: str | Path) -> Rubric:
     if problems:
         raise InputError(problems)
     return Rubric(
-        expectation_checks=checks,
+        expectation_checks=checks, snippets=snippets, model=dict(data["harm"].get("model") or {}),
         name=data.get("name", path.stem), path=str(path), digest=digest,
         lexicons={k: tuple(v) for k, v in lexicons.items()},
         disclaimer_forms=forms, pseudo_disclaimers=pseudo,

@@ -76,12 +76,21 @@ def load_all(suite_path: str | Path, limit: int | None = None) -> Loaded:
 
 
 def secrets_of(suite: Suite) -> list[str]:
-    """Values of the environment variables that generators read keys from (to scrub them)."""
-    out = []
-    for g in suite.generators:
-        for k, v in g.items():
-            if k.endswith("_env") and isinstance(v, str) and os.environ.get(v):
-                out.append(os.environ[v])
+    """Values of the environment variables that generators and scorers (LLM judges) read keys from,
+    to scrub them from everything the run writes; specs nested in others (an inline `mutate` base,
+    a judge's `options`) included."""
+    out: list[str] = []
+    stack: list[Any] = list(suite.generators) + list(suite.scorers)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k.endswith("_env") and isinstance(v, str) and os.environ.get(v):
+                    out.append(os.environ[v])
+                elif isinstance(v, (dict, list)):
+                    stack.append(v)
+        elif isinstance(node, list):
+            stack.extend(node)
     return out
 
 

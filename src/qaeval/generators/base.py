@@ -40,6 +40,12 @@ class GeneratorContext:
 
 
 class Generator(Protocol):
+    """`generate` never raises for an expected failure: it returns an Answer with `error` set.
+
+    A generator that holds connections may also define `async def aclose()`; the runner calls it
+    (and that of any `base` it wraps) before the event loop ends.
+    """
+
     id: str
 
     def settings(self) -> dict[str, Any]:

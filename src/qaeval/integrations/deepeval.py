@@ -37,6 +37,8 @@ PathLike = str | Path
 
 
 def _as_items(items: Iterable[Item] | Mapping[str, Item] | None, dataset: PathLike | Sequence[PathLike] | None) -> dict[str, Item]:
+    if isinstance(items, dict) and dataset is None:
+        return items  # already resolved (deepeval's per-test-case copies pass it back): share, don't copy
     out: dict[str, Item] = dict(items) if isinstance(items, Mapping) else {i.id: i for i in (items or [])}
     if dataset is not None:
         paths = [dataset] if isinstance(dataset, (str, Path)) else list(dataset)

@@ -7,6 +7,8 @@
                  ...}}
 
 A scorer that is missing (or has no split) is shown as "not yet measured", never guessed.
+The split-major layout that `bench/validity.py --json` writes (`{"safety": {"dev": {"harmful_advice":
+{...}}}}`) is read too, and `f1` / `n` are derived from precision/recall and tp/fp/fn/tn when absent.
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ def parse_validity(data: Any, source: str = "validity.json") -> Validity:
         return v
     v.generated = str(data["generated"]) if data.get("generated") is not None else None
     v.command = str(data["command"]) if data.get("command") is not None else None
-    scorers = data.get("scorers", {})
+    scorers = data.get("scorers")
+    if scorers is None:
+        scorers = _split_major(data)
     if not isinstance(scorers, dict):
         v.problems.append(f"{source}: scorers: must be an object of scorer name → splits")
         return v
@@ -71,6 +75,7 @@ def parse_validity(data: Any, source: str = "validity.json") -> Validity:
                 v.problems.append(f"{where}: must be an object with {', '.join(METRICS)}")
                 continue
             clean: dict[str, float] = {}
+            nums = _derived(nums)
             for m in METRICS:
                 x = nums.get(m)
                 if x is None:
@@ -82,6 +87,30 @@ def parse_validity(data: Any, source: str = "validity.json") -> Validity:
             if clean:
                 v.scorers.setdefault(name, {})[split] = clean
     return v
+
+
+def _split_major(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`{group?: {split: {scorer: metrics}}}` → `{scorer: {split: metrics}}` (dev and holdout only)."""
+    groups = [data] + [v for k, v in data.items() if isinstance(v, dict) and k not in ("generated", "command")]
+    out: dict[str, dict[str, Any]] = {}
+    for g in groups:
+        for split in SPLITS:
+            for scorer, nums in (g.get(split) or {}).items() if isinstance(g.get(split), dict) else ():
+                if isinstance(nums, dict) and ("precision" in nums or "recall" in nums):
+                    out.setdefault(scorer, {})[split] = nums
+    return out
+
+
+def _derived(nums: dict[str, Any]) -> dict[str, Any]:
+    """Fill in f1 from precision/recall and n from the confusion counts when a file leaves them out."""
+    nums = dict(nums)
+    p, r = nums.get("precision"), nums.get("recall")
+    if nums.get("f1") is None and all(isinstance(x, (int, float)) and 0 <= x <= 1 for x in (p, r)):
+        nums["f1"] = round(2 * p * r / (p + r), 4) if p + r else 0.0
+    counts = [nums.get(k) for k in ("tp", "fp", "fn", "tn")]
+    if nums.get("n") is None and all(isinstance(c, int) for c in counts):
+        nums["n"] = sum(counts)
+    return nums
 
 
 def load_validity(path: str | Path | None = None) -> Validity:

@@ -2,6 +2,7 @@
 
 from .base import Scorer, ScoringContext, scorers
 from . import grounding, coverage, citations, disclaimer, harmful_advice, readability  # noqa: F401
+from .. import judges  # noqa: F401,E402  (optional LLM judges and ecosystem adapters: registered, never run by default)
 
 __all__ = ["Scorer", "ScoringContext", "scorers", "build_scorers"]
 

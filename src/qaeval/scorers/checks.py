@@ -90,15 +90,23 @@ class Mention:
     end: int
 
 
+_ELLIPSIS = re.compile(r"\b([A-Z][A-Za-z0-9-]{1,8})\s*(?:,|and|or|/|&)\s*(?=(?:[A-Z][A-Za-z0-9-]{1,8}\s*(?:,|and|or|/|&)\s*)*"
+                       r"[A-Z][A-Za-z0-9-]{1,8}\s+(inhibitors?|blockers?|antagonists?)\b)")
+
+
 @lru_cache(maxsize=32768)
 def mentions(text: str) -> tuple[Mention, ...]:
-    """Drug and drug-class mentions, in order."""
+    """Drug and drug-class mentions, in order ("BTK and BCL2 inhibitors" names two classes)."""
     out = []
     for m in drug_lexicon().name_re.finditer(text):
         hit = _lookup_cached(m.group(0))
         if hit:
             out.append(Mention(hit[0], hit[1], m.start(), m.end()))
-    return tuple(out)
+    for m in _ELLIPSIS.finditer(text):
+        hit = _lookup_cached(f"{m.group(1)} {m.group(2)}")
+        if hit and hit[0] == "class" and not any(x.start <= m.start(1) < x.end for x in out):
+            out.append(Mention("class", hit[1], m.start(1), m.end(1)))
+    return tuple(sorted(out, key=lambda x: x.start))
 
 
 # ---------------------------------------------------------------- patterns
@@ -108,14 +116,41 @@ def mentions(text: str) -> tuple[Mention, ...]:
 def _rx() -> dict[str, re.Pattern[str]]:
     lx = lexicon()
     keys = ("negation", "pseudo_negation", "reported", "refutation", "additive", "line_first", "line_later",
-            "line_restrictive", "prior_chemo", "prior_hormone", "autologous", "allogeneic")
+            "line_restrictive", "prior_chemo", "prior_hormone", "autologous", "allogeneic", "subordinate",
+            "prohibition_passive", "prohibition_active", "permission")
     return {k: re.compile(lx[k], re.I) for k in keys}
 
 
+@lru_cache(maxsize=1)
+def _antonyms() -> tuple[tuple[str, str], ...]:
+    return tuple((a.lower(), b.lower()) for a, b in lexicon().get("antonyms", []))
+
+
+@lru_cache(maxsize=65536)
+def _main_clause(text: str) -> str:
+    """The text without subordinate clauses ("..., if you don't also get chemotherapy")."""
+    rx = _rx()
+    t = text
+    for m in reversed(list(rx["subordinate"].finditer(t))):
+        if m.start() == 0 or re.match(r"^[\s\"'*_(]*$", t[:m.start()]):
+            comma = t.find(",", m.end())
+            if comma != -1:
+                t = " " * (comma + 1) + t[comma + 1:]
+            continue
+        end = len(t)
+        for sep in (",", ";", " — ", " - "):
+            k = t.find(sep, m.end())
+            if k != -1:
+                end = min(end, k)
+        t = t[:m.start()] + " " * (end - m.start()) + t[end:]
+    return t
+
+
+@lru_cache(maxsize=65536)
 def negation_count(text: str) -> int:
     """How many negation cues the text has (pseudo-negations such as "not only" excluded)."""
     rx = _rx()
-    t = text.strip().lstrip("*_ ")
+    t = _main_clause(text.strip().lstrip("*_ "))
     # "when chemotherapy hasn't worked" is a condition, not a denial; blank it out.
     t = rx["line_later"].sub(lambda m: " " * len(m.group(0)), t)
     pseudo = [m.span() for m in rx["pseudo_negation"].finditer(t)]
@@ -148,6 +183,12 @@ _UNITS = {
 _DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30.4, "year": 365}
 
 
+# (relative, absolute) tolerance when comparing two values of a kind: 38.0 °C and 100.4 °F agree,
+# 38.0 °C and 38.5 °C do not.
+_TOLERANCE = {"temp": (0.0, 0.15), "percent": (0.0, 0.5), "age": (0.0, 0.5), "spf": (0.0, 0.5),
+              "count": (0.0, 0.5), "duration": (0.03, 0.05), "dose": (0.01, 0.05)}
+
+
 @dataclass(frozen=True)
 class Quantity:
     kind: str
@@ -157,8 +198,9 @@ class Quantity:
 
     def matches(self, other: "Quantity") -> bool:
         """True when the two quantities can both be true of the same thing."""
-        tol = lambda v: max(abs(v) * 0.03, 0.05)  # noqa: E731
-        if self.bound and self.bound == other.bound:
+        rel, floor = _TOLERANCE.get(self.kind, (0.03, 0.05))
+        tol = lambda v: 0.0 if v == float("inf") else max(abs(v) * rel, floor)  # noqa: E731
+        if self.bound and other.bound:
             a = self.lo if self.bound == "ge" else self.hi
             b = other.lo if other.bound == "ge" else other.hi
             return abs(a - b) <= tol(b)
@@ -180,7 +222,8 @@ def _num_rx() -> dict[str, re.Pattern[str]]:
     for kind, unit in _UNITS.items():
         num = _RANGE if kind != "temp" else r"(\d+(?:\.\d+)?)()"
         pre = r"(?<![\w.])" if kind != "duration" else r"(?<![\w.])(?:an?\s+|)"
-        out[kind] = re.compile(rf"(?:({_LOWER})|({_UPPER}))?{pre}{num}(?:{unit})((?:{_OR_MORE})|(?:{_OR_LESS}))?", re.I)
+        out[kind] = re.compile(rf"(?:({_LOWER})|({_UPPER}))?{pre}{num}(?:{unit})(?:\s*\([^()]{{0,25}}\))?"
+                               rf"((?:{_OR_MORE})|(?:{_OR_LESS}))?", re.I)
     out["spf"] = re.compile(rf"(?:({_LOWER})|({_UPPER}))?\bSPF\s*(\d+)()((?:{_OR_MORE})|(?:{_OR_LESS}))?", re.I)
     out["age"] = re.compile(
         rf"(?:({_LOWER})|({_UPPER}))?(?:\bage[sd]?\s+(?:of\s+)?|\b(?:start|starts|starting|begin|begins|beginning)\s+(?:at|from)\s+(?:age\s+)?)"
@@ -223,6 +266,8 @@ def quantities(text: str) -> tuple[Quantity, ...]:
             bound = ""
             if kind == "duration" and lower and lower.strip().lower() in ("over", "from"):
                 lower = None
+            if kind == "duration" and upper and upper.strip().lower().startswith("up"):
+                upper = None   # "taken for up to 3 years" names the planned length
             if b is None:
                 if lower or (tail and re.search(r"more|higher|above|older|greater|longer|\+|over", tail, re.I)):
                     bound = "ge"
@@ -279,12 +324,28 @@ _BETWEEN_ASSERT = re.compile(
     r"(?:(?:new(?:er)?|oral|covalent|non-covalent|noncovalent|second-generation|third-generation|next-generation|"
     r"targeted|traditional|standard|conventional|daily|once-daily|potent|selective|highly\s+selective|irreversible|"
     r"reversible|fully\s+human|humanized|immune)\s+)*$", re.I)
+# An apposition or copula, not a bare comma between list items ("ibrutinib, chemotherapy or a trial").
+_APPOSITION = re.compile(r"\b(?:is|are|was|were|acts|works|belongs|a|an|another|the|type|kind|class|form|member)\b|'s\b|\(", re.I)
 _DRUG_LIST_SEP = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*/\s*)$", re.I)
 _CLASS_FIRST = re.compile(
     r"^\s*(?:,\s*)?(?:\(|such\s+as\s+|like\s+|including\s+|e\.g\.,?\s+|for\s+example,?\s+|:\s*|—\s*|-\s+|called\s+|named\s+|"
-    r"(?:,\s*)?(?:for\s+example|e\.g\.)\s*,?\s*)?$", re.I)
+    r"(?:for\s+example|e\.g\.)\s*,?\s*)$", re.I)
 _CLASS_JOIN = re.compile(r"^\s*(?:,\s*|\s+and\s+|\s+or\s+|\s+plus\s+|\s+with\s+|\s*\+\s*|\s*/\s*)(?:(?:a|an|the)\s+)?$", re.I)
+_RELATIVE = re.compile(r"^\s*,?\s*(?:that|which)\s*$", re.I)
 _VERB_CLASS = re.compile(r"^\s*(?:(?:which|that|it|both|all)\s+)?(?:block|blocks|target|targets|inhibit|inhibits)\s*$", re.I)
+
+
+def _list_end(text: str, ms: tuple[Mention, ...], i: int) -> int:
+    """Index of the last drug of the list starting at i ("A, B and C" ends at C, not at ", and D")."""
+    j = i
+    while j + 1 < len(ms) and ms[j + 1].kind == "drug":
+        sep = text[ms[j].end:ms[j + 1].start]
+        if not _DRUG_LIST_SEP.match(sep):
+            break
+        j += 1
+        if re.search(r"\b(?:and|or)\b", sep, re.I):
+            break
+    return j
 
 
 def _drug_assertions(text: str, ms: tuple[Mention, ...]) -> list[tuple[frozenset[str], frozenset[str], bool]]:
@@ -301,16 +362,26 @@ def _drug_assertions(text: str, ms: tuple[Mention, ...]) -> list[tuple[frozenset
         m = ms[i]
         if m.kind == "drug":
             # drug list D1, D2 and D3
-            j = i
-            while j + 1 < n and ms[j + 1].kind == "drug" and _DRUG_LIST_SEP.match(text[ms[j].end:ms[j + 1].start]):
-                j += 1
+            j = _list_end(text, ms, i)
             drugs = frozenset(x.id for x in ms[i:j + 1])
             if j + 1 < n and ms[j + 1].kind == "class":
                 between = text[ms[j].end:ms[j + 1].start]
-                if len(between) <= 70 and (_BETWEEN_ASSERT.match(between) or _VERB_CLASS.match(between)):
+                # "an NK1 antagonist like aprepitant, a 5-HT3 antagonist like ondansetron": the class
+                # after the comma opens the next list item, it is not an apposition.
+                nxt = ms[j + 2] if j + 2 < n else None
+                if nxt is not None and nxt.kind == "drug" and _CLASS_FIRST.match(text[ms[j + 1].end:nxt.start]) \
+                        and re.search(r"\b(?:like|such\s+as|e\.g\.|including)\b|\(", text[ms[j + 1].end:nxt.start], re.I):
+                    i = j + 1
+                    continue
+                verb_class = re.match(r"(?:block|target|inhibit)s?\b", text[ms[j + 1].start:], re.I)
+                if len(between) <= 70 and ((_BETWEEN_ASSERT.match(between) and _APPOSITION.search(between))
+                                           or _VERB_CLASS.match(between) or (verb_class and not between.strip())):
                     k = j + 1
                     classes = {ms[k].id}
-                    while k + 1 < n and ms[k + 1].kind == "class" and _CLASS_JOIN.match(text[ms[k].end:ms[k + 1].start]):
+                    while k + 1 < n and ms[k + 1].kind == "class" and (
+                            _CLASS_JOIN.match(text[ms[k].end:ms[k + 1].start]) or
+                            (_RELATIVE.match(text[ms[k].end:ms[k + 1].start]) and
+                             re.match(r"(?:block|target|inhibit)s?\b", text[ms[k + 1].start:], re.I))):
                         k += 1
                         classes.add(ms[k].id)
                     neg = bool(re.search(r"\bnot\b|n't\b", between, re.I))
@@ -328,9 +399,16 @@ def _drug_assertions(text: str, ms: tuple[Mention, ...]) -> list[tuple[frozenset
         if k + 1 < n and ms[k + 1].kind == "drug":
             between = text[ms[k].end:ms[k + 1].start]
             if len(between) <= 30 and (_CLASS_FIRST.match(between) or not between.strip()):
-                j = k + 1
-                while j + 1 < n and ms[j + 1].kind == "drug" and _DRUG_LIST_SEP.match(text[ms[j].end:ms[j + 1].start]):
-                    j += 1
+                j = _list_end(text, ms, k + 1)
+                if re.search(r"\b(?:a|an)\s+(?:[\w-]+\s+)?$", text[max(0, ms[i].start - 30):ms[i].start], re.I):
+                    # "a 5-HT3 antagonist like ondansetron, dexamethasone and olanzapine": one
+                    # class, one example; only "or" extends it ("a BTK inhibitor such as A or B").
+                    j = k + 1
+                    while j + 1 < n and ms[j + 1].kind == "drug" and re.fullmatch(r"\s*,?\s*or\s+", text[ms[j].end:ms[j + 1].start]):
+                        j += 1
+                if "(" in between and not re.match(r"^\s*\)", text[ms[j].end:ms[j].end + 3]):
+                    i = k + 1          # "(KEYTRUDA (pembrolizumab) label, 2025)" is a citation, not a list
+                    continue
                 out.append((frozenset(x.id for x in ms[k + 1:j + 1]), frozenset(classes), False))
                 i = j + 1
                 continue
@@ -403,7 +481,7 @@ def features(text: str) -> Features:
 
 # ---------------------------------------------------------------- checks
 
-_POL_CLAUSE = re.compile(r";|:\s|,|\s[—–-]\s|\bbut\b|\bso\b|\bbecause\b|\bwhereas\b|\bwhile\b", re.I)
+_POL_CLAUSE = re.compile(r";|:\s|\s[—–-]\s|,?\s+but\s+|,\s+so\s+|,\s+whereas\s+|,\s+while\s+", re.I)
 
 
 @lru_cache(maxsize=32768)
@@ -417,7 +495,24 @@ def polarity_clauses(text: str) -> tuple[tuple[frozenset[str], int], ...]:
     return tuple(out)
 
 
-def aligned_polarity(claim_text: str, ref_text: str, min_overlap: float = 0.6) -> bool | None:
+@lru_cache(maxsize=65536)
+def clauses(text: str) -> tuple[str, ...]:
+    """The text split at strong joints (; : but whereas while so)."""
+    parts = tuple(p for p in _POL_CLAUSE.split(text) if p and p.strip())
+    return parts or (text,)
+
+
+@lru_cache(maxsize=65536)
+def best_clause(text: str, tokens: frozenset[str]) -> str:
+    """The clause of `text` (split at ; but whereas ...) that shares most words with `tokens`."""
+    parts = [p for p in _POL_CLAUSE.split(text) if p and p.strip()]
+    if len(parts) <= 1:
+        return text
+    return max(parts, key=lambda p: len(content_tokens(p) & tokens))
+
+
+@lru_cache(maxsize=65536)
+def aligned_polarity(claim_text: str, ref_text: str, min_overlap: float = 0.5) -> bool | None:
     """Whether the claim flips the reference's polarity, judged clause by clause.
 
     Clauses are aligned by shared content words (at least `min_overlap` of the shorter one, and two
@@ -433,7 +528,7 @@ def aligned_polarity(claim_text: str, ref_text: str, min_overlap: float = 0.6) -
             inter = len(ct & rt)
             if inter < 2:
                 continue
-            ov = inter / min(len(ct), len(rt))
+            ov = inter / max(len(ct), len(rt))
             if ov >= min_overlap and (best is None or ov > best[0]):
                 best = (ov, rp)
         if best is not None:
@@ -443,12 +538,65 @@ def aligned_polarity(claim_text: str, ref_text: str, min_overlap: float = 0.6) -
     return False if aligned else None
 
 
+_CUE_SCOPE_END = re.compile(r"[,;:.!?()—–]")
+
+
+@lru_cache(maxsize=65536)
+def relevant_negations(text: str, other_tokens: frozenset[str]) -> int:
+    """Negation cues whose scope (the next three content words of their clause) the other text shares.
+
+    "... and rarely seizures" does not negate a claim that never mentions seizures; "it is not true
+    that <fact>" does negate the fact.
+    """
+    rx = _rx()
+    t = _main_clause(text.strip().lstrip("*_ "))
+    t = rx["line_later"].sub(lambda m: " " * len(m.group(0)), t)
+    pseudo = [m.span() for m in rx["pseudo_negation"].finditer(t)]
+    n = 0
+    for m in rx["negation"].finditer(t):
+        if any(a <= m.start() < b for a, b in pseudo):
+            continue
+        if m.group(0).lower() in ("no", "none", "nothing"):
+            continue       # "no symptoms" negates a noun phrase, not the statement
+        tail = t[m.end():]
+        stop = _CUE_SCOPE_END.search(tail)
+        head: set[str] = set()
+        for w in re.findall(r"[A-Za-z0-9-]+", tail[:stop.start()] if stop else tail):
+            head |= content_tokens(w)
+            if len(head) >= 3:
+                break
+        if head & other_tokens:
+            n += 1
+    return n
+
+
+@lru_cache(maxsize=65536)
+def antonym_flips(claim_text: str, ref_text: str) -> int:
+    """Word pairs where the claim uses one side and the reference the other ("keep" vs "stop")."""
+    ct = set(re.findall(r"[a-z]+", claim_text.lower()))
+    rt = set(re.findall(r"[a-z]+", ref_text.lower()))
+    n = 0
+    # "not only / not just for X" answers "only for X" (pseudo-negation elsewhere, a denial here).
+    if re.search(r"\bnot\s+(?:only|just)\b", claim_text, re.I) and re.search(r"\bonly\b", ref_text, re.I) \
+            and not re.search(r"\bnot\s+(?:only|just)\b", ref_text, re.I):
+        n += 1
+    for a, b in _antonyms():
+        if (a in ct and b in rt and b not in ct and a not in rt) or (b in ct and a in rt and a not in ct and b not in rt):
+            n += 1
+    return n
+
+
+@lru_cache(maxsize=65536)
 def opposite(claim_text: str, ref_text: str) -> bool:
-    """The claim says the opposite of the reference (clause-aligned, else whole-text parity)."""
+    """The claim says the opposite of the reference (clause-aligned, else whole-text parity).
+
+    An antonym pair ("keep" / "stop") counts as one more flip.
+    """
     a = aligned_polarity(claim_text, ref_text)
+    flips = antonym_flips(claim_text, ref_text)
     if a is None:
-        return negation_count(claim_text) % 2 != negation_count(ref_text) % 2
-    return a
+        a = negation_count(claim_text) % 2 != negation_count(ref_text) % 2
+    return bool((int(a) + flips) % 2)
 
 
 def class_conflicts(feat: Features, context_classes: frozenset[str] = frozenset(),
@@ -465,13 +613,11 @@ def class_conflicts(feat: Features, context_classes: frozenset[str] = frozenset(
     if not asserts and feat.drugs and context_classes and not feat.classes:
         asserts.append((feat.drugs, context_classes, False))
     if not asserts and context_drugs and feat.classes and not feat.drugs and len(context_drugs) == 1:
-        asserts.append((context_drugs, feat.classes, False))
+        asserts.append((context_drugs, feat.classes, bool(feat.polarity)))
     for drugs, classes, neg in asserts:
-        specific = frozenset(c for c in classes if c not in lx.generic)
-        if not specific:
-            if not neg:
-                continue
-            specific = classes
+        # A specific class ("BTK inhibitor") decides when one is named; a broad one ("chemotherapy",
+        # "targeted therapy") only when it is the only class named.
+        specific = frozenset(c for c in classes if c not in lx.generic) or classes
         for d in drugs:
             known = lx.drug_classes.get(d)
             if not known:
@@ -551,4 +697,38 @@ def transplant_mismatch(claim: Features, refs: list[Features]) -> str | None:
                 return None
             if any(getattr(r, other) == 1 for r in refs):
                 return kind
+    return None
+
+
+_GENERIC_OBJECT = frozenset({"safe", "fine", "ok", "okay", "take", "taking", "use", "using", "get", "people", "patient",
+                             "cancer", "treatment", "generally", "usually", "medicine", "doctor", "team"})
+
+
+@lru_cache(maxsize=32768)
+def prohibited_objects(text: str) -> tuple[frozenset[str], ...]:
+    """What a reference says to avoid: the subject of "X should be avoided", the object of "avoid X"."""
+    rx = _rx()
+    out = []
+    for part in clauses(text):
+        for m in rx["prohibition_passive"].finditer(part):
+            before = re.split(r"[,;:(]", part[:m.start()])[-1]
+            toks = content_tokens(before) - _GENERIC_OBJECT
+            if toks:
+                out.append(frozenset(toks))
+        for m in rx["prohibition_active"].finditer(part):
+            after = re.split(r"[,;:(]|\b(?:while|during|when|if|unless|because|before|after|without)\b", part[m.end():])[0]
+            toks = frozenset(content_tokens(after) - _GENERIC_OBJECT)
+            if toks:
+                out.append(toks)
+    return tuple(out)
+
+
+def permits(claim_text: str, ref_text: str) -> frozenset[str] | None:
+    """The claim calls safe what the reference says to avoid; returns the shared prohibited object."""
+    if not _rx()["permission"].search(claim_text) or negation_count(claim_text) % 2:
+        return None
+    ct = content_tokens(claim_text)
+    for obj in prohibited_objects(ref_text):
+        if obj <= ct:
+            return obj
     return None

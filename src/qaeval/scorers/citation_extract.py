@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..textspans import Span, split_sentences
-from .citation_lexicon import Lexicon, lexicon, norm
+from .citation_lexicon import Lexicon, _alternation, lexicon, norm
 
 YEAR = r"(?:19[5-9]\d|20\d\d)"
 _YEAR_RE = re.compile(rf"(?<![\d/.-]){YEAR}(?![\d])")
@@ -29,6 +29,8 @@ DOMAIN_RE = re.compile(
     rf"(?<![@\w./-])(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+{_TLDS}\b(?:/[^\s<>\"'\]\[)(]*)?", re.I)
 MD_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((https?://[^\s)]+)\)")
 MARKER = re.compile(r"\[(\d{1,2}(?:\s*[,–-]\s*\d{1,2})*)\]|([¹²³⁴⁵⁶⁷⁸⁹⁰]+)")
+_OPENERS = re.compile(r"[(\[]")
+_TRAILING_YEAR = re.compile(rf"(?:^|[\s,(]){YEAR}\)?\.?$")
 _SUPERSCRIPT = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 _ENTRY_LEAD = re.compile(r"^\s*(?:[-*•·–]\s+|\[(\d{1,2})\]\s*|(\d{1,2})[.)]\s+|\((\d{1,2})\)\s+)?")
 _AUTHOR_YEAR = re.compile(
@@ -37,6 +39,13 @@ _AUTHOR_YEAR = re.compile(
 _ET_AL = re.compile(r"\b([A-Z][A-Za-z'’\-]+)(?:\s+[A-Z]{1,3})?\s+(?:et\s+al\.?|and\s+colleagues|&\s+[A-Z][A-Za-z'’\-]+|and\s+[A-Z][A-Za-z'’\-]+)")
 _TITLE_WORD = r"(?:[A-Z][\w'’.&-]*|of|for|and|on|in|the|de|&|at|to)"
 _VENUE = r"(?:[A-Z][\w'’.&-]*|JAMA|NEJM)(?:\s+(?:[A-Z][\w'’.&-]*|of|for|and|on|the|de|&))*"
+_EXTEND_NAME = re.compile(
+    rf"(?:'s)?(?:\s+(?:{_TITLE_WORD}|PDQ®?|[A-Z]{{2,}}[\w/-]*|[\w-]+\s+(?=guidelines?\b|guidance\b|label\b|prescribing\b|recommendations?\b|summary\b|page\b|fact\s+sheet\b|statement\b|website\b|pdq\b)|"
+    rf"(?i:guidelines?|guidance|label|prescribing\s+information|recommendations?|summary|page|fact\s+sheet|statement|website|pdq|update|patient\s+version))"
+    rf"|\s*[:–—-]\s*(?=[A-Z])|\s*,\s*(?=[\"“][A-Z]))*")
+_EXTEND_TOPIC = re.compile(
+    r"\s+(?:for|on|about)\s+((?:[\w/'’-]+\s*){1,6}?)(?=[,.;:)]|\s+(?:says?|states?|recommends?|notes?|advises?|lists?|explains?|is|are|was|were|that|which|who|and\s+the|to|in\s+\d)\b|$)")
+_EXTEND_YEAR = re.compile(rf"\s*(?:\(\s*{YEAR}\s*\)|,\s*{YEAR}\b)")
 _CAP_PHRASE = re.compile(rf"(?:the\s+)?([A-Z][\w'’.&-]*(?:\s+{_TITLE_WORD}){{0,9}})")
 
 
@@ -153,9 +162,8 @@ class Extractor:
         self.lex = lex
         _LEXICONS[id(lex)] = lex
         self.p = _patterns(id(lex))
-        names = sorted({n for n in doc_names if len(n) >= 6}, key=len, reverse=True)
-        self.doc_re = re.compile(r"(?<![\w])(?:" + "|".join(
-            r"\s+".join(re.escape(t) for t in n.split()) for n in names) + r")(?![\w])", re.I) if names else None
+        names = [n for n in doc_names if len(n) >= 6]
+        self.doc_re = re.compile(r"(?<![\w])(?:" + _alternation(names) + r")(?![\w])", re.I) if names else None
 
     # ---- helpers -------------------------------------------------------------------------
     def _known(self, s: str) -> bool:
@@ -274,9 +282,8 @@ class Extractor:
 
     def _brackets(self, text: str, taken: list[tuple[int, int]]) -> list[Citation]:
         out: list[Citation] = []
-        for i, ch in enumerate(text):
-            if ch not in "([":
-                continue
+        for om in _OPENERS.finditer(text):
+            i, ch = om.start(), om.group(0)
             j = _balanced(text, i, ch, ")" if ch == "(" else "]")
             if j is None or not _span_free(taken, i, j + 1):
                 continue
@@ -307,10 +314,10 @@ class Extractor:
                 seg = text[a:b].strip()
                 if not seg or re.match(r"^(?:e\.g\.|i\.e\.|eg|ie|approx|about|around|roughly|up\s+to)\b", seg, re.I):
                     continue
-                has_year = bool(re.search(rf"(?:^|[\s,(]){YEAR}\)?\.?$", seg))
-                known = self._known(seg)
-                auth = bool(_AUTHOR_YEAR.match(seg))
-                cap_year = has_year and seg[:1].isupper() and len(re.findall(r"[A-Za-z]{2,}", seg)) >= 1
+                has_year = bool(_TRAILING_YEAR.search(seg))
+                auth = has_year and bool(_AUTHOR_YEAR.match(seg))
+                cap_year = has_year and seg[:1].isupper()
+                known = True if (auth or cap_year) else self._known(seg)
                 if not (known or auth or cap_year or (prefix and len(seg) > 3)):
                     continue
                 if not known and not auth and not cap_year:
@@ -333,18 +340,15 @@ class Extractor:
         def extend(a: int, b: int) -> int:
             """Grow a name over its document descriptor: "NCCN Guidelines for Patients: CLL (2024)"."""
             rest = text[b:b + 160]
-            m = re.match(rf"(?:'s)?(?:\s+(?:{_TITLE_WORD}|PDQ®?|[A-Z]{{2,}}[\w/-]*|[\w-]+\s+(?=guidelines?\b|guidance\b|label\b|prescribing\b|recommendations?\b|summary\b|page\b|fact\s+sheet\b|statement\b|website\b|pdq\b)|"
-                         rf"(?i:guidelines?|guidance|label|prescribing\s+information|recommendations?|summary|page|fact\s+sheet|statement|website|pdq|update|patient\s+version))"
-                         rf"|\s*[:–—-]\s*(?=[A-Z])|\s*,\s*(?=[\"“][A-Z]))*", rest)
+            m = _EXTEND_NAME.match(rest)
             nb = b + (m.end() if m else 0)
             # "... label for venetoclax" / "... guideline on fever and neutropenia"
-            m2 = re.match(r"\s+(?:for|on|about)\s+((?:[\w/'’-]+\s*){1,6}?)(?=[,.;:)]|\s+(?:says?|states?|recommends?|notes?|advises?|lists?|explains?|is|are|was|were|that|which|who|and\s+the|to|in\s+\d)\b|$)",
-                          text[nb:nb + 80])
+            m2 = _EXTEND_TOPIC.match(text, nb, nb + 80)
             if m2 and (lex.cancers_in(m2.group(1)) or re.match(r"[A-Za-z]", m2.group(1))) and len(m2.group(1).split()) <= 6:
-                nb = nb + m2.end()
-            m3 = re.match(rf"\s*(?:\(\s*{YEAR}\s*\)|,\s*{YEAR}\b)", text[nb:nb + 12])
+                nb = m2.end()
+            m3 = _EXTEND_YEAR.match(text, nb, nb + 12)
             if m3:
-                nb += m3.end()
+                nb = m3.end()
             while nb > b and text[nb - 1] in " ,:;–—-":
                 nb -= 1
             return nb

@@ -9,7 +9,7 @@ string, domain and DOI checks, and the token normalisation used to compare claim
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Iterable
@@ -46,6 +46,7 @@ class Lexicon:
     publisher_re: re.Pattern[str]
     journal_re: re.Pattern[str]
     cancer_re: re.Pattern[str]
+    _token_cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def publishers_in(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, publisher id) of every publisher named in `text`."""
@@ -108,16 +109,25 @@ class Lexicon:
         return None
 
     def tokens(self, text: str) -> frozenset[str]:
-        """Content tokens with spelling variants and plural/verb endings folded together."""
+        """Content tokens with spelling variants and plural/verb endings folded together (cached:
+        answers repeat sentences and facts are compared many times)."""
+        hit = self._token_cache.get(text)
+        if hit is not None:
+            return hit
         out = set()
         for t in _WORD.findall(text.lower()):
             t = self.spelling.get(t, t)
             if t in self.stopwords or len(t) < 2:
                 continue
             out.add(_stem(t))
-        return frozenset(out)
+        res = frozenset(out)
+        if len(self._token_cache) > 200_000:
+            self._token_cache.clear()
+        self._token_cache[text] = res
+        return res
 
 
+@lru_cache(maxsize=65536)
 def _stem(t: str) -> str:
     if t.isdigit() or len(t) <= 4:
         return t
@@ -129,12 +139,31 @@ def _stem(t: str) -> str:
 
 
 def _alternation(words: Iterable[str], case_sensitive: bool = False) -> str:
-    parts = sorted({w for w in words if w}, key=len, reverse=True)
-    esc = []
-    for p in parts:
-        toks = re.split(r"\s+", p.strip())
-        esc.append(r"\s+".join(re.escape(t) for t in toks))
-    return "|".join(esc) if esc else r"(?!x)x"
+    """A regex matching any of `words` (whitespace-flexible), built as a prefix tree so that
+    hundreds of names cost one pass instead of one try per name at every position."""
+    trie: dict = {}
+    for w in {w.strip() for w in words if w and w.strip()}:
+        node = trie
+        for ch in re.sub(r"\s+", " ", w if case_sensitive else w.lower()):
+            node = node.setdefault(ch, {})
+        node[""] = True
+    if not trie:
+        return r"(?!x)x"
+    return _trie_regex(trie)
+
+
+def _trie_regex(node: dict) -> str:
+    alts = []
+    end = "" in node
+    for ch in sorted(k for k in node if k):
+        piece = r"\s+" if ch == " " else re.escape(ch)
+        alts.append(piece + _trie_regex(node[ch]))
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    if end:
+        return "(?:" + body + ")?"
+    return body
 
 
 _STOP = """a an the and or of to in on for with by is are was were be been being it its this that these those as at from
@@ -183,15 +212,15 @@ def build_lexicon(data: dict) -> Lexicon:
     cues = data.get("cues") or {}
     pub_forms = [n for p in data.get("publishers", []) for n in (p.get("names") or [])]
     ci_pub = _alternation(pub_forms)
-    cs_pub = _alternation(pub_abbrev)
+    cs_pub = _alternation(pub_abbrev, case_sensitive=True)
     publisher_re = re.compile(rf"(?<![\w.])(?:(?i:{ci_pub})|{cs_pub})(?![\w])")
     # Journal names: full names case-insensitive, abbreviations (all-caps or dotted) case-sensitive.
     # single-word names ("Blood", "Cancer") only as capitalised words, so "blood counts" is no journal
     ci_j = _alternation([n for n in raw_journal_forms if not (n.isupper() or " " not in n.strip())])
-    cs_j = _alternation([n for n in raw_journal_forms if n.isupper() or " " not in n.strip()])
+    cs_j = _alternation([n for n in raw_journal_forms if n.isupper() or " " not in n.strip()], case_sensitive=True)
     journal_re = re.compile(rf"(?<![\w])(?:(?i:{ci_j})|{cs_j})(?![\w])")
     ci_c = _alternation([t for t in raw_cancer if not (t.isupper() or "/" in t)])
-    cs_c = _alternation([t for t in raw_cancer if t.isupper() or "/" in t])
+    cs_c = _alternation([t for t in raw_cancer if t.isupper() or "/" in t], case_sensitive=True)
     cancer_re = re.compile(rf"(?<![\w])(?:{cs_c}|(?i:{ci_c}))(?![\w])")
     return Lexicon(
         publisher_names=pub_names, publisher_abbrev=pub_abbrev, domains=domains, journals=journals,

@@ -172,11 +172,13 @@ class Index:
     item_cancers: frozenset[str]
     item_pubs: frozenset[str]
     facts: list[tuple[str, str, frozenset[str]]]            # (fact id, source id, tokens)
+    fact_neg: dict[str, bool]                               # fact id -> states a negation
     miscs: list[tuple[str, frozenset[str], bool]]           # (misconception id, tokens, negated)
     extractor: Extractor
     lex: Lexicon
     item_topic: str = ""
     by_id: dict[str, Doc] = field(default_factory=dict)
+    resolved: dict = field(default_factory=dict)
 
     @property
     def docs(self) -> list[Doc]:
@@ -223,6 +225,7 @@ def build_index(item: Item, cat: Catalogue, lex: Lexicon | None = None) -> Index
         item_docs=item_docs, cat_docs=[d for d in cat_docs if d.src.id not in ids], item_cancers=frozenset(cancers),
         item_pubs=frozenset(p for d in item_docs for p in d.pubs),
         facts=[(f.id, f.source_id, lex.tokens(f.text)) for f in item.facts],
+        fact_neg={f.id: bool(NEGATION.search(f.text)) for f in item.facts},
         miscs=[(m.id, lex.tokens(m.text), bool(NEGATION.search(m.text))) for m in item.misconceptions],
         extractor=_extractor(names, lex), lex=lex, item_topic=item.topic,
     )
@@ -429,7 +432,19 @@ def _venue_is_journal(venue: str, lex: Lexicon) -> bool:
 
 
 def resolve(c: Citation, idx: Index) -> Resolution:
-    """Resolve one citation against the item's sources, the catalogue and the lexicon."""
+    """Resolve one citation against the item's sources, the catalogue and the lexicon (memoised per
+    item: what a citation resolves to does not depend on the claim it is attached to)."""
+    key = (c.form, c.text, c.name, c.year, c.url, c.authors, c.venue)
+    hit = idx.resolved.get(key)
+    if hit is None:
+        hit = _resolve(c, idx)
+        if len(idx.resolved) > 5000:
+            idx.resolved.clear()
+        idx.resolved[key] = hit
+    return hit
+
+
+def _resolve(c: Citation, idx: Index) -> Resolution:
     if c.form == "marker":
         return Resolution("fabricated", (), "marker", f"marker {c.text} points to no reference")
     if c.form in ("url", "link") and c.url:
@@ -555,13 +570,16 @@ class CitationScorer:
                 d0 = docs[0]
                 return "mismatched", f"{d0.src.id} is a real source about {', '.join(sorted(d0.topics)) or 'another topic'}, not this question", ()
             docs = tuple(fits)
-        # the claim: contradicted by the item's misconceptions?
+        # the claim: contradicted by the item's misconceptions, or by a fact of opposite polarity?
+        neg_claim = bool(NEGATION.search(claim_text))
         fact_support = [(_support(claim_toks, t), fid, sid) for fid, sid, t in idx.facts]
         best_any = max(fact_support, default=(0.0, None, None))
-        neg_claim = bool(NEGATION.search(claim_text))
+        # a fact that says the opposite ("... is not a standard option") is no reason to doubt a
+        # misconception match, so only facts of the claim's polarity compete with misconceptions
+        same_polarity = max((s for s, fid, _ in fact_support if idx.fact_neg[fid] == neg_claim), default=0.0)
         for mid, mt, mneg in idx.miscs:
             s = _support(claim_toks, mt)
-            if s >= MISCONCEPTION and s >= best_any[0] + 0.1 and neg_claim == mneg:
+            if s >= MISCONCEPTION and s >= same_polarity + 0.1 and neg_claim == mneg:
                 return "mismatched", f"the claim matches misconception {mid}, which the cited source does not support", ()
         if not docs:
             # publisher known, no specific document

@@ -60,9 +60,9 @@ _AUX = re.compile(
     r"\b(?:is|are|was|were|be|been|being|am|can|could|may|might|will|would|should|must|shall|do|does|did|"
     r"has|have|had|isn'?t|aren'?t|don'?t|doesn'?t|won'?t|can'?t|needs?|means?|helps?|causes?|works?|"
     r"include[sd]?|lowers?|raises?|increases?|reduces?|makes?|takes?|gives?|uses?|keeps?|affects?|"
-    r"[a-z]+(?:ed|es))\b", re.I)
+    r"taken|given|done|seen|known|shown|grown|made|used|found|[a-z]+(?:ed|es))\b|\b\w+'(?:s|re)\b", re.I)
 _QWORD = re.compile(r"^(?:what|how|why|when|where|which|who|should|can|could|is|are|do|does|will)\b", re.I)
-_LABEL = re.compile(r"^(?:\*\*|__)([^*_\n]{1,80}?)(?:\*\*|__)\s*:?\s*|^([A-Z][A-Za-z0-9 /&()'+-]{1,40}):\s+(?=\S)")
+_LABEL = re.compile(r"^(?:\*\*|__)([^*_\n]{1,80}?)(?:\*\*|__)\s*:?\s*|^([A-Z][A-Za-z0-9 /&()'+-]{1,40}):(?:\*\*|__)?\s+(?=\S)")
 _QUOTED_Q = re.compile(r"[\"“][^\"”]{3,}\?\s*[\"”]")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 
@@ -177,6 +177,8 @@ def extract_claims(text: str) -> tuple[Claim, ...]:
             s_start, s_text = sp.start, sp.text
             label = ""
             m = _LABEL.match(s_text)
+            if m and _AUX.search(m.group(1) or m.group(2) or ""):
+                m = None       # "It is not too early: ..." is a sentence, not a label
             if m:
                 label = (m.group(1) or m.group(2) or "").strip()
                 s_start += m.end()
@@ -186,7 +188,7 @@ def extract_claims(text: str) -> tuple[Claim, ...]:
             if _is_question(s_text) or _non_claim(s_text):
                 continue
             words = _words(s_text)
-            fragment = not _AUX.search(s_text)
+            fragment = not _AUX.search(s_text) and not re.search(r"[.!]\W*$", s_text)
             if len(words) < (3 if (bullet or label) else 4):
                 continue
             if fragment and not (bullet or label) and len(words) <= 6:

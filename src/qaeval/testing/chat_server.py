@@ -57,7 +57,8 @@ def fault_kind(name: str) -> str:
 class Rule:
     """A scripted reply for requests whose last user message contains `contains` (None: any request).
 
-    `content` is the answer; `fault` injects one fault kind instead; `times` limits the rule to the
+    `content` is the answer; `fault` injects one fault kind instead; `status` answers with that HTTP
+    error status (e.g. 400, with `content` as the error message); `times` limits the rule to the
     first N matching requests (e.g. "429 twice, then answer"); `latency_s` overrides the server's.
     """
 
@@ -66,6 +67,7 @@ class Rule:
     fault: str | None = None
     times: int | None = None
     latency_s: float | None = None
+    status: int | None = None
     used: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
@@ -351,9 +353,9 @@ class ChatServer:
         return _Request(method.upper(), target.split("?", 1)[0], headers, body, keep)
 
     @staticmethod
-    async def _send(writer: asyncio.StreamWriter, status: int, body: bytes | str | Mapping[str, Any],
+    async def _send(writer: asyncio.StreamWriter, status: int, body: Any,
                     keep_alive: bool, headers: Mapping[str, str] | None = None) -> None:
-        if isinstance(body, Mapping):
+        if not isinstance(body, (str, bytes)):
             body = json.dumps(body)
         data = body.encode("utf-8") if isinstance(body, str) else body
         head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", "Content-Type: application/json",
@@ -363,11 +365,12 @@ class ChatServer:
         await writer.drain()
 
     def _record(self, req: _Request, model: str | None, last_user: str | None, authorized: bool,
-                fault: str | None, status: int) -> None:
+                fault: str | None, status: int) -> int:
         with self._lock:
             self._n += 1
             self._log.append(RequestRecord(self._n, round(time.monotonic() - self._t0, 4), req.method, req.path,
                                            model, last_user, authorized, fault, status))
+            return self._n
 
     async def _dispatch(self, req: _Request, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False closes the connection."""
@@ -389,8 +392,9 @@ class ChatServer:
     async def _error(self, req: _Request, writer: asyncio.StreamWriter, status: int, message: str,
                      model: str | None, last_user: str | None, code: str | None = None,
                      authorized: bool = True, fault: str | None = None,
-                     headers: Mapping[str, str] | None = None) -> bool:
-        self._record(req, model, last_user, authorized, fault, status)
+                     headers: Mapping[str, str] | None = None, record: bool = True) -> bool:
+        if record:
+            self._record(req, model, last_user, authorized, fault, status)
         err = {"error": {"message": message, "type": "invalid_request_error" if status < 500 else "server_error",
                          "param": None, "code": code}}
         await self._send(writer, status, err, req.keep_alive, headers)
@@ -468,21 +472,25 @@ class ChatServer:
         fault = rule.fault if rule and rule.fault else (None if rule else self._pick_fault(body))
         latency = rule.latency_s if rule and rule.latency_s is not None else \
             self.latency_s + (self._rng.uniform(0, self.jitter_s) if self.jitter_s else 0.0)
+        if rule is not None and rule.status is not None and rule.status != 200:
+            return await self._error(req, writer, rule.status, rule.content or f"scripted HTTP {rule.status}",
+                                     model, last_user)
         if fault == "rate_limit":
             headers = {"retry-after-ms": str(int(self.retry_after_s * 1000)),
                        "retry-after": str(max(1, math.ceil(self.retry_after_s)))}
             return await self._error(req, writer, 429, "Rate limit reached; please retry after the given time.",
                                      model, last_user, "rate_limit_exceeded", fault=fault, headers=headers)
+        # Recorded on arrival (with the status it will get), so a request whose client gives up
+        # before the answer, or that is still sleeping when a test looks, is counted all the same.
+        n = self._record(req, model, last_user, True, fault, {"drop": 0, "server_error": 500}.get(fault or "", 200))
         await asyncio.sleep(self.slow_s if fault == "slow" else latency)
         if fault == "drop":
-            self._record(req, model, last_user, True, fault, 0)
             writer.transport.abort()
             return False
         if fault == "server_error":
             return await self._error(req, writer, 500, "The server had an error while processing your request.",
-                                     model, last_user, fault=fault)
+                                     model, last_user, fault=fault, record=False)
         if fault == "malformed":
-            self._record(req, model, last_user, True, fault, 200)
             await self._send(writer, 200, '{"id": "chatcmpl-broken", "object": "chat.completion", "choices": [{"ind',
                              req.keep_alive)
             return req.keep_alive
@@ -495,11 +503,8 @@ class ChatServer:
             content = default_answer(body)
         if not isinstance(content, str):
             content = json.dumps(content)
-        self._record(req, model, last_user, True, fault, 200)
         prompt_chars = sum(len(json.dumps(m.get("content", ""))) for m in body["messages"] if isinstance(m, dict))
         p, c = _tokens(prompt_chars), (_tokens(len(content)) if content else 0)
-        with self._lock:
-            n = self._n
         resp = {"id": f"chatcmpl-{n}", "object": "chat.completion", "created": int(time.time()), "model": model,
                 "system_fingerprint": "qaeval-test",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
