@@ -10,10 +10,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,ecosystems]'
 
 demo: install
 	$(BIN)/qaeval run evals/demo.yaml
 
 test: install
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
+	DEEPEVAL_TELEMETRY_OPT_OUT=YES DEEPEVAL_FILE_SYSTEM=READ_ONLY $(BIN)/python -m pytest -n 2 -p no:cacheprovider

@@ -39,6 +39,8 @@ def _kind_of(path: Path) -> str:
             return "labelled_safety"
         if isinstance(obj, dict) and "claims" in obj and "answer" in obj:
             return "labelled_grounding"
+        if isinstance(obj, dict) and "citations" in obj and "answer" in obj:
+            return "labelled_citations"
         if isinstance(obj, dict) and "scores" in obj:
             return "results"
         if isinstance(obj, dict) and "answer" in obj and "question" not in obj:
@@ -49,14 +51,14 @@ def _kind_of(path: Path) -> str:
     except yaml.YAMLError:
         return "rubric"
     if isinstance(data, dict):
-        if "generators" in data:
-            return "suite"
         if "harm" in data or "disclaimer" in data:
             return "rubric"
+        if ("checks" in data or "thresholds" in data) and "datasets" not in data:
+            return "gate_policy"
+        if "generators" in data:
+            return "suite"
         if "sources" in data:
             return "catalogue"
-        if "checks" in data or "thresholds" in data:
-            return "gate_policy"
         if all(isinstance(v, list) for v in data.values()):
             return "lexicons"
     return "rubric"
@@ -93,7 +95,7 @@ def validate_paths(paths: list[str]) -> list[str]:
             if kind == "answers":
                 n = len(load_answers(f))
                 _out(f"ok  {f}: {n} answers")
-            elif kind in ("labelled_safety", "labelled_grounding"):
+            elif kind in ("labelled_safety", "labelled_grounding", "labelled_citations"):
                 n = len(read_jsonl(f, kind))
                 _out(f"ok  {f}: {n} labelled examples")
             elif kind == "results":
