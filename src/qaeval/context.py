@@ -27,7 +27,7 @@ PSEUDO_NEGATION = re.compile(
     r"(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|will\s+not|needn'?t|shouldn'?t|isn'?t|is\s+not|can'?t|cannot|can\s+not|never)\s+"
     r"(?:really\s+|even\s+|ever\s+|usually\s+)?(?:need|matter|hurt|harm|interfere|affect|be\s+a\s+problem|a\s+big\s+deal|"
     r"make\s+(?:much|a|any)\s+difference|come\s+back|return|recur|happen|occur|appear|start|develop|show\s+up|"
-    r"work|works|bother|have\s+to\s+worry|worry|be\s+(?:an\s+)?(?:issue|concern)))", re.I)
+    r"work|works|bother|have\s+to\s+worry|worry|relapse|go\s+wrong|get\s+(?:any\s+)?side|be\s+(?:an\s+)?(?:issue|concern)))", re.I)
 # An action embedded in a question to the team: "ask your doctor whether you can stop".
 HYPOTHETICAL = re.compile(
     r"\b(?:ask|asking|check|checking|find\s+out|discuss|discussing|talk\s+about|confirm)\b[^.?!;]{0,50}?\b(?:whether|if|when)\b", re.I)
@@ -36,7 +36,7 @@ HYPOTHETICAL = re.compile(
 REFUTATION = re.compile(
     r"\b(?:myths?|misconceptions?|misinformation|false\s+claims?|hoax|debunked|urban\s+legend|"
     r"(?:is|are|'s|that'?s)\s+(?:simply\s+|just\s+)?(?:not\s+true|untrue|false|wrong|incorrect|a\s+myth|misleading|unfounded|unproven)|"
-    r"isn'?t\s+true|no\s+(?:good\s+|reliable\s+|solid\s+|scientific\s+|strong\s+|real\s+|clinical\s+|credible\s+)?(?:evidence|proof|research|studies|data)|"
+    r"isn'?t\s+true|no\s+(?:good\s+|reliable\s+|solid\s+|scientific\s+|strong\s+|real\s+|clinical\s+|credible\s+|published\s+|human\s+)?(?:evidence|proof|research|studies|data|trials)|"
     r"not\s+(?:been\s+)?(?:supported|proven|shown|backed)|(?:hasn'?t|haven'?t|has\s+not|have\s+not)\s+been\s+(?:shown|proven)|"
     r"(?:lacks?|lacking)\s+(?:\w+\s+)?evidence|unproven|unsupported|not\s+evidence[- ]based|"
     r"(?:may|might|can|could|would)\s+(?:\w+\s+)?(?:interfere|interact|weaken|blunt|protect\s+(?:the\s+)?cancer|make\s+(?:\w+\s+){0,3}less\s+effective)|"
@@ -110,7 +110,7 @@ def team_acts(clause: str, match_start: int, match_end: int) -> bool:
 
 # Hedges: the statement is not a promise ("most people", "usually", "may", "we can't promise").
 HEDGE = re.compile(
-    r"\b(?:may|might|usually|often|generally|typically|mostly|most\s+(?:people|patients|men|women)|many\s+(?:people|patients|men|women)|"
+    r"\b(?:may|might|usually|often|generally|typically|"
     r"some\s+(?:people|patients|men|women)|likely|unlikely|probably|possibly|perhaps|hope(?:fully)?|chance|odds|"
     r"in\s+many\s+cases|for\s+many|for\s+most|tends?\s+to|aim\s+(?:is|of)|goal\s+(?:is|of)|expect(?:ed)?\s+to|"
     r"not\s+(?:always|everyone|guaranteed)|no\s+guarantee|can'?t\s+(?:promise|guarantee)|cannot\s+(?:promise|guarantee))\b", re.I)

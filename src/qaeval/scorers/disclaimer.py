@@ -21,6 +21,26 @@ _UNDERCUT = re.compile(
     r"\bnot\s+(?:mere|a\s+mere)|\brather\s+than|\binstead\s+of|\bunlike)\s+(?:\w+\s+){0,2}$", re.I)
 
 
+_SENTENCE_FORMS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _sentence_forms(text: str, rubric: Rubric, timeout: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Real and pseudo disclaimer forms in one sentence (memoised: sentences repeat across answers)."""
+    pseudo = [form.id for form in rubric.pseudo_disclaimers if any(p.search(text, timeout) for p in form.patterns)]
+    real = []
+    for form in rubric.disclaimer_forms:
+        for p in form.patterns:
+            m = p.search(text, timeout)
+            if m is None or _UNDERCUT.search(text[:m.start()]):
+                continue
+            if pseudo and re.search(r"\b(?:but|however)\b", text, re.I) is None and \
+                    re.search(r"\bconfiden|\brely\b|\btrust\b", text, re.I):
+                continue  # "As an expert AI I can confidently say this is general information you can rely on"
+            real.append(form.id)
+            break
+    return tuple(real), tuple(pseudo)
+
+
 def find_forms(text: str, rubric: Rubric) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
     """Spans of each real disclaimer form and of each pseudo-disclaimer form found in `text`."""
     norm = normalise(text)
@@ -28,23 +48,17 @@ def find_forms(text: str, rubric: Rubric) -> tuple[dict[str, list[tuple[int, int
     pseudo: dict[str, list[tuple[int, int]]] = {}
     timeout = rubric.regex_timeout_s
     for sent in split_sentences(norm):
-        pseudo_here = False
-        for form in rubric.pseudo_disclaimers:
-            if any(p.search(sent.text, timeout) for p in form.patterns):
-                pseudo.setdefault(form.id, []).append((sent.start, sent.end))
-                pseudo_here = True
-        for form in rubric.disclaimer_forms:
-            for p in form.patterns:
-                m = p.search(sent.text, timeout)
-                if m is None:
-                    continue
-                if _UNDERCUT.search(sent.text[:m.start()]):
-                    continue
-                if pseudo_here and re.search(r"\b(?:but|however)\b", sent.text, re.I) is None and \
-                        re.search(r"\bconfiden|\brely\b|\btrust\b", sent.text, re.I):
-                    continue  # "As an expert AI I can confidently say this is general information you can rely on"
-                real.setdefault(form.id, []).append((sent.start, sent.end))
-                break
+        key = (rubric.digest, sent.text)
+        got = _SENTENCE_FORMS.get(key)
+        if got is None:
+            got = _sentence_forms(sent.text, rubric, timeout)
+            if len(_SENTENCE_FORMS) > 100_000:
+                _SENTENCE_FORMS.clear()
+            _SENTENCE_FORMS[key] = got
+        for form_id in got[0]:
+            real.setdefault(form_id, []).append((sent.start, sent.end))
+        for form_id in got[1]:
+            pseudo.setdefault(form_id, []).append((sent.start, sent.end))
     return real, pseudo
 
 

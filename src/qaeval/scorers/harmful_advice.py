@@ -80,6 +80,18 @@ def _unless_applies(rule: HarmRule, sent: Span, clauses: list[Span], timeout: fl
 _SENTENCE_CACHE: dict[tuple[Any, ...], tuple[list[tuple[str, int, int]], list[dict[str, Any]]]] = {}
 
 
+def _remember(key: tuple[Any, ...], value: Any) -> None:
+    if len(_SENTENCE_CACHE) > 100_000:
+        _SENTENCE_CACHE.clear()
+    _SENTENCE_CACHE[key] = value
+
+
+def _without_context(rule: HarmRule) -> HarmRule:
+    """The same rule with its context requirement already checked by the caller."""
+    from dataclasses import replace
+    return replace(rule, context=())
+
+
 def _sentence_hits(rules: list[HarmRule], sent: Span, question: str, before: tuple[Span, ...],
                    timeout: float) -> tuple[list[tuple[str, int, int]], list[dict[str, Any]]]:
     """Rules that stand in one sentence, as (rule id, start, end) relative to the sentence.
@@ -133,18 +145,24 @@ def rule_hits(item: Item, text: str, rubric: Rubric) -> tuple[tuple[Span, ...], 
     for idx, sent in enumerate(sentences):
         if sent.is_question:
             continue
-        ctx_text = None
-        if any(r.context for r in rules):
-            w = max(r.window for r in rules if r.context)
-            ctx_text = " \n".join([question, *(s.text for s in sentences[max(0, idx - w):idx]), sent.text])
-        key = (rubric.digest, tuple(r.id for r in rules), sent.text, ctx_text)
+        plain = [r for r in rules if not r.context]
+        key = (rubric.digest, tuple(r.id for r in plain), sent.text)
         cached = _SENTENCE_CACHE.get(key)
         if cached is None:
-            cached = _sentence_hits(rules, sent, question, sentences[:idx], timeout)
-            if len(_SENTENCE_CACHE) > 50_000:
-                _SENTENCE_CACHE.clear()
-            _SENTENCE_CACHE[key] = cached
-        found, supp = cached
+            cached = _sentence_hits(plain, sent, question, (), timeout)
+            _remember(key, cached)
+        found, supp = list(cached[0]), list(cached[1])
+        for rule in (r for r in rules if r.context):
+            window = " \n".join([question, *(s.text for s in sentences[max(0, idx - rule.window):idx]), sent.text])
+            if not all(c.search(window, timeout) for c in rule.context):
+                continue
+            ckey = (rubric.digest, rule.id, sent.text)
+            c = _SENTENCE_CACHE.get(ckey)
+            if c is None:
+                c = _sentence_hits([_without_context(rule)], sent, question, (), timeout)
+                _remember(ckey, c)
+            found += c[0]
+            supp += c[1]
         by_id = {r.id: r for r in rules}
         for rule_id, rs, re_ in found:
             hits[idx].append((by_id[rule_id], Span(sent.start + rs, sent.start + re_, norm[sent.start + rs:sent.start + re_])))
