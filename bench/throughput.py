@@ -11,8 +11,10 @@ Runs, each in its own subprocess (clean peak RSS), optionally inside a network n
 interfaces (`--no-network`, needs `unshare -n`, i.e. root) so nothing can reach the network:
 
 - qaeval: `qaeval.scoring.score_all` with all default scorers (grounding, coverage, citations,
-  disclaimer, harmful_advice, readability) on one core; answers/s overall and per scorer (time
-  spent inside each scorer), peak RSS from resource.getrusage.
+  disclaimer, harmful_advice, readability) as `qaeval score` runs it (`workers="auto"`: one forked
+  process per core); answers/s from wall time including the workers' start-up, CPU seconds of
+  parent and workers, peak RSS of the parent and of the largest worker.
+- qaeval-1core: the same in one process, with the time spent inside each scorer.
 - ragas 0.4.3 `evaluate` with its non-LLM metrics (StringPresence, RougeScore, ExactMatch,
   NonLLMStringSimilarity) on the same answers, the reference answer as `reference`.
 - deepeval `evaluate` with LLM-free metrics (ExactMatchMetric, PatternMatchMetric and a ROUGE-L
@@ -94,6 +96,7 @@ class Timed:
     def __init__(self, scorer: Any):
         self.inner = scorer
         self.name = scorer.name
+        self.offline = getattr(scorer, "offline", False)
         self.seconds = 0.0
         self.cpu_seconds = 0.0
 
@@ -106,22 +109,50 @@ class Timed:
             self.cpu_seconds += time.process_time() - c
 
 
-def run_qaeval(n: int) -> dict[str, Any]:
-    from qaeval.loaders import DEFAULT_SCORERS, load_catalogue
+def _context() -> Any:
+    from qaeval.loaders import load_catalogue
     from qaeval.rubric import load_rubric
-    from qaeval.scorers import ScoringContext, build_scorers
+    from qaeval.scorers import ScoringContext
+    return ScoringContext(rubric=load_rubric(ROOT / "rubrics" / "default.yaml"),
+                          catalogue=load_catalogue([ROOT / "datasets" / "sources"]), options={"today": "2026-11-25"})
+
+
+def run_qaeval(n: int) -> dict[str, Any]:
+    """Scoring as `qaeval score` does it: worker processes, one per core."""
+    from qaeval.loaders import DEFAULT_SCORERS
+    from qaeval.scorers import build_scorers
+    from qaeval.scoring import resolve_workers, score_all
+
+    items, answers, _ = make_answers(n)
+    ctx = _context()
+    scorers = build_scorers([{"name": s} for s in DEFAULT_SCORERS])
+    workers = resolve_workers("auto", len(answers), scorers)
+    t, t0 = time.perf_counter(), os.times()
+    rows = score_all(items, answers, scorers, ctx, workers="auto")
+    wall, t1 = time.perf_counter() - t, os.times()
+    cpu = (t1.user - t0.user) + (t1.system - t0.system) + (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
+    errors = sum(1 for r in rows for s in r["scores"].values() if s.get("error"))
+    return {"framework": "qaeval", "workers": workers, "answers": len(rows), "seconds": round(wall, 2),
+            "answers_per_s": round(len(rows) / wall, 1), "cpu_seconds": round(cpu, 2),
+            "answers_per_cpu_s": round(len(rows) / cpu, 1), "scorer_errors": errors,
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "peak_rss_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, 1)}
+
+
+def run_qaeval_one_core(n: int) -> dict[str, Any]:
+    from qaeval.loaders import DEFAULT_SCORERS
+    from qaeval.scorers import build_scorers
     from qaeval.scoring import score_all
 
     items, answers, _ = make_answers(n)
-    ctx = ScoringContext(rubric=load_rubric(ROOT / "rubrics" / "default.yaml"),
-                         catalogue=load_catalogue([ROOT / "datasets" / "sources"]), options={"today": "2026-11-25"})
+    ctx = _context()
     scorers = [Timed(s) for s in build_scorers([{"name": s} for s in DEFAULT_SCORERS])]
     rss_before = peak_rss_mb()
     t, c = time.perf_counter(), time.process_time()
-    rows = score_all(items, answers, scorers, ctx)
+    rows = score_all(items, answers, scorers, ctx, workers=1)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     errors = sum(1 for r in rows for s in r["scores"].values() if s.get("error"))
-    return {"framework": "qaeval", "answers": len(rows), "seconds": round(wall, 2),
+    return {"framework": "qaeval-1core", "workers": 1, "answers": len(rows), "seconds": round(wall, 2),
             "answers_per_s": round(len(rows) / wall, 1), "cpu_seconds": round(cpu, 2),
             "answers_per_cpu_s": round(len(rows) / cpu, 1), "scorer_errors": errors,
             "per_scorer": {s.name: {"seconds": round(s.seconds, 2), "cpu_seconds": round(s.cpu_seconds, 2),
@@ -205,7 +236,7 @@ def run_deepeval(n: int) -> dict[str, Any]:
             "metrics": ["ExactMatchMetric", "PatternMatchMetric", "ROUGE-L (BaseMetric)"], "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
-RUNNERS = {"qaeval": run_qaeval, "ragas": run_ragas, "deepeval": run_deepeval}
+RUNNERS = {"qaeval": run_qaeval, "qaeval-1core": run_qaeval_one_core, "ragas": run_ragas, "deepeval": run_deepeval}
 
 
 def child(name: str, n: int) -> None:
@@ -221,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--only", choices=sorted(RUNNERS))
+    ap.add_argument("--skip", action="append", default=[], choices=sorted(RUNNERS), help="leave a framework out (repeatable)")
     ap.add_argument("--no-network", action="store_true", help="run each framework under `unshare -n` (no network at all)")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -228,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child, args.n)
         return 0
-    names = [args.only] if args.only else ["qaeval", "ragas", "deepeval"]
+    names = [args.only] if args.only else [r for r in RUNNERS if r not in args.skip]
     env = {**os.environ, **OFFLINE_ENV}
     # deepeval writes .deepeval/.latest_run_full.json into the working directory: keep it out of the repo
     workdir = tempfile.mkdtemp(prefix="qaeval-throughput-")
@@ -249,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         if "error" in res:
             print(f"{name:9s} FAILED: {res['error']}")
             continue
-        line = (f"{name:9s} {res['answers']} answers in {res['seconds']} s wall = {res['answers_per_s']} answers/s; "
-                f"{res.get('cpu_seconds')} CPU-s = {res.get('answers_per_cpu_s')} answers/CPU-s; peak RSS {res['peak_rss_mb']} MB")
+        line = (f"{name:12s} {res['answers']} answers in {res['seconds']} s wall = {res['answers_per_s']} answers/s; "
+                f"{res.get('cpu_seconds')} CPU-s = {res.get('answers_per_cpu_s')} answers/CPU-s; peak RSS {res['peak_rss_mb']} MB"
+                + (f" (+ largest worker {res['peak_rss_worker_mb']} MB; {res['workers']} workers)" if res.get("peak_rss_worker_mb") else ""))
         print(line)
         for s, v in (res.get("per_scorer") or {}).items():
             print(f"            {s:15s} {v['seconds']:8.2f} s wall {v['answers_per_s']:>9} /s   {v['cpu_seconds']:8.2f} CPU-s {v['answers_per_cpu_s']:>9} /CPU-s")

@@ -156,18 +156,29 @@ def _run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-cache", action="store_true", help="ignore the generation cache")
     p.add_argument("--format", default="html,md,json", help="report formats (default: html,md,json)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=_workers, default=None,
+                   help="processes that score answers: a number or 'auto' (default: the suite's 'workers', else auto)")
 
     def run(a: argparse.Namespace) -> int:
         from .progress import Progress
         from .runner import run_suite
         resume = Path(a.resume) if isinstance(a.resume, str) else a.resume
         run_dir = run_suite(a.suite, limit=a.limit, resume=resume, use_cache=not a.no_cache,
-                            formats=a.format.split(","), progress=Progress(enabled=False if a.quiet else None),
+                            formats=a.format.split(","), workers=a.workers, progress=Progress(enabled=False if a.quiet else None),
                             log=_err)
         _print_summary(run_dir)
         _out(f"report: {run_dir / 'report.html'}")
         return 0
     p.set_defaults(func=run)
+
+
+def _workers(value: str) -> int | str:
+    """argparse type for --workers: a positive number or 'auto'."""
+    if value == "auto":
+        return value
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or 'auto', got {value!r}")
+    return int(value)
 
 
 def _print_summary(run_dir: Path) -> None:
@@ -201,6 +212,8 @@ def _score(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scorers", help="comma-separated scorer names (default: all built-in)")
     p.add_argument("--out", required=True)
     p.add_argument("--format", default="html,md,json")
+    p.add_argument("--workers", type=_workers, default="auto",
+                   help="processes that score answers: a number or 'auto' (one per core for large files; default)")
 
     def run(a: argparse.Namespace) -> int:
         from .loaders import DEFAULT_SCORERS, Catalogue, default_rubric_path, load_answers, load_catalogue, load_dataset
@@ -245,7 +258,8 @@ def _score(sub: argparse._SubParsersAction) -> None:
                               "datasets": a.dataset, "dataset_sha256": file_digest([Path(d) for d in a.dataset]),
                               "rubric": str(rubric_path), "rubric_sha256": rubric.digest, "scorers": names,
                               "generators": gens, "qaeval_version": __version__, "finished_at": now()})
-        rows = score_all(items, answers, scorer_objs, ScoringContext(rubric=rubric, catalogue=catalogue), gens)
+        rows = score_all(items, answers, scorer_objs, ScoringContext(rubric=rubric, catalogue=catalogue), gens,
+                          workers=a.workers)
         store.write_results(rows)
         write_reports(out, formats=a.format.split(","), items=items)
         _print_summary(out)

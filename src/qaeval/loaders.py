@@ -133,6 +133,7 @@ class Suite:
     scorers: tuple[dict[str, Any], ...]
     filter: dict[str, Any] = field(default_factory=dict)
     concurrency: int = 8
+    workers: int | str = "auto"
     output_dir: Path = Path("reports")
     gate: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
@@ -169,6 +170,7 @@ def load_suite(path: str | Path) -> Suite:
         rubric=res(data["rubric"]) if "rubric" in data else default_rubric_path(),
         generators=tuple(dict(g) for g in data["generators"]), scorers=scorers,
         filter=data.get("filter", {}), concurrency=int(data.get("concurrency", 8)),
+        workers=data.get("workers", "auto"),
         output_dir=res(data.get("output_dir", "../reports")),
         gate=res(data["gate"]) if "gate" in data else None, raw=data,
     )

@@ -171,7 +171,7 @@ def error_lines(answers: Sequence[Answer]) -> list[str]:
 
 def run_suite(suite_path: str | Path, limit: int | None = None, resume: bool | Path = False,
               use_cache: bool = True, formats: Sequence[str] = ("html", "md", "json"),
-              progress: Progress | None = None, log: Callable[[str], None] = lambda s: None) -> Path:
+              workers: int | str | None = None, progress: Progress | None = None, log: Callable[[str], None] = lambda s: None) -> Path:
     loaded = load_all(suite_path, limit)
     suite = loaded.suite
     if resume:
@@ -207,7 +207,8 @@ def run_suite(suite_path: str | Path, limit: int | None = None, resume: bool | P
     for line in error_lines(answers):
         log(line)
     ctx = ScoringContext(rubric=loaded.rubric, catalogue=loaded.catalogue)
-    rows = score_all(loaded.items, answers, scorer_objs, ctx, generator_order=[g.id for g in generators])
+    rows = score_all(loaded.items, answers, scorer_objs, ctx, generator_order=[g.id for g in generators],
+                      workers=workers if workers is not None else suite.workers)
     store.write_results(rows)
     from .reports import write_reports
     write_reports(run_dir, formats=formats, items=loaded.items)

@@ -509,6 +509,7 @@ class CitationScorer:
     """Classify every citation of an answer and report ALCE-style precision and recall."""
 
     name = "citations"
+    offline = True  # pure CPU work, no clients: safe to run in worker processes
 
     def __init__(self, today: str | _dt.date | None = None, year_tolerance: int = 2,
                  require_citations: bool = False, lexicon_data: Lexicon | None = None):

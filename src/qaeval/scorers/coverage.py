@@ -15,6 +15,7 @@ from .base import ScoringContext, scorers
 
 class CoverageScorer:
     name = "coverage"
+    offline = True  # pure CPU work, no clients: safe to run in worker processes
 
     def __init__(self, embeddings: bool = True) -> None:
         self.embeddings = embeddings

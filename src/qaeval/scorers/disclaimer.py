@@ -64,6 +64,7 @@ def find_forms(text: str, rubric: Rubric) -> tuple[dict[str, list[tuple[int, int
 
 class DisclaimerScorer:
     name = "disclaimer"
+    offline = True  # pure CPU work, no clients: safe to run in worker processes
 
     def score(self, item: Item, answer: Answer, ctx: ScoringContext) -> ScoreResult:
         rubric = ctx.rubric

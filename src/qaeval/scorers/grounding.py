@@ -28,6 +28,7 @@ def grounding_value(n_claims: int, supported: int, contradicted: int) -> float:
 
 class GroundingScorer:
     name = "grounding"
+    offline = True  # pure CPU work, no clients: safe to run in worker processes
 
     def __init__(self, embeddings: bool = True) -> None:
         self.embeddings = embeddings

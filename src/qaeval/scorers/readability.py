@@ -50,6 +50,7 @@ from .base import ScoringContext, scorers
 
 class ReadabilityScorer:
     name = "readability"
+    offline = True  # pure CPU work, no clients: safe to run in worker processes
 
     def score(self, item: Item, answer: Answer, ctx: ScoringContext) -> ScoreResult:
         text = answer.text
