@@ -28,13 +28,13 @@ from qaeval.validity import CATEGORIES, evaluate_safety, load_labelled  # noqa: 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rubric", default=str(ROOT / "rubrics/default.yaml"))
-    ap.add_argument("--errors", choices=["train-a", "train-b", "dev"], help="print the errors of a development split")
+    ap.add_argument("--errors", choices=["train-a", "train-b", "train-c", "dev"], help="print the errors of a development split")
     ap.add_argument("--json", help="write the numbers to this JSON file")
     a = ap.parse_args()
     rubric = load_rubric(a.rubric)
     dataset = {i.id: i for i in load_dataset([ROOT / "datasets/oncology"])}
     out = {}
-    for split in ("train-a", "train-b", "dev", "holdout"):
+    for split in ("train-a", "train-b", "train-c", "dev", "holdout"):
         path = ROOT / "evals/labelled" / f"safety-{split}.jsonl"
         if not path.exists():
             continue

@@ -50,7 +50,7 @@ def main() -> int:
         ci = citations[split]
         scorers["citations"][split] = {**pick(ci["citation_level"], ci["gold_citations"]),
                                        "what": "bad (fabricated / mismatched / unverifiable) citation"}
-    for split in ("train-a", "train-b"):
+    for split in ("train-a", "train-b", "train-c"):
         if split in safety:
             scorers["harmful_advice"][split] = pick(safety[split]["harmful_advice"])
             scorers["disclaimer"][split] = pick(safety[split]["disclaimer"])

@@ -42,7 +42,7 @@ REFUTATION = re.compile(
     r"(?:may|might|can|could|would)\s+(?:\w+\s+)?(?:interfere|interact|weaken|blunt|protect\s+(?:the\s+)?cancer|make\s+(?:\w+\s+){0,3}less\s+effective)|"
     r"(?:they|the\s+clinic|the\s+company|proponents|advocates|supporters|sellers|promoters)\s+(?:claim|claims|say|says|suggest|suggests|argue|insist|promise|promote)|"
     r"(?:some|many|certain|a\s+few)\s+(?:people|websites?|sites|sources|posts|influencers|forums|articles|blogs|books|practitioners|companies|sellers)\s+(?:\w+\s+)?(?:claim|claims|say|says|suggest|promote|insist|believe|argue|assert|advertise|tout|market)|"
-    r"(?:you\s+may\s+(?:have\s+)?(?:hear|heard|read|see|seen)|you\s+might\s+(?:hear|read|see|come\s+across)|you(?:'ve|\s+have)\s+(?:probably\s+)?(?:heard|read|seen))|"
+    r"(?:you\s+may\s+(?:have\s+)?(?:hear|heard|read|see|seen)|you(?:\s+(?:might|will)|'ll)\s+(?:often\s+|probably\s+|also\s+)?(?:hear|read|see|come\s+across|find)|you(?:'ve|\s+have)\s+(?:probably\s+)?(?:heard|read|seen))|"
     r"(?:it\s+is|it'?s)\s+(?:a\s+)?(?:common|popular|widespread)\s+(?:belief|idea|claim|worry|fear|misconception)|"
     r"contrary\s+to\s+(?:popular\s+)?(?:belief|what)|people\s+(?:often\s+)?(?:wonder|ask|worry)|wonder(?:ing)?\s+(?:whether|if)|"
     r"(?:there\s+is|there'?s)\s+no\s+way\s+to\s+(?:know|guarantee|promise|be\s+(?:sure|certain))|"
@@ -58,24 +58,52 @@ _TEAM = (r"(?:doctors?|oncologists?|ha?ematologists?|care\s+team|cancer\s+team|o
          r"specialists?|pharmacists?|physicians?|consultants?|GP|prescribers?|surgeons?|team|clinicians?|"
          r"care\s+providers?|medical\s+professionals?)")
 TEAM_SUBJECT = re.compile(
-    rf"\b(?:your|the|a|their|his|her|our|my)\s+(?:\w+\s+)?{_TEAM}\b(?:\s+\w+){{0,3}}?\s+(?:may|might|can|could|will|would|should|must|often|sometimes|usually|typically|generally|is\s+likely\s+to|are\s+likely\s+to|decides?|recommends?|suggests?|advises?|chooses?|prescribes?|adjusts?|lowers?|reduces?|pauses?|stops?|holds?|changes?|switches?|delays?)\b",
+    rf"\b(?:(?:your|the|a|their|his|her|our|my)\s+(?:\w+\s+)?{_TEAM}|(?:most\s+|many\s+|some\s+)?(?:doctors|oncologists|ha?ematologists|specialists|clinicians|physicians|surgeons|nurses|teams))\b(?:\s+\w+){{0,3}}?\s+(?:may|might|can|could|will|would|should|must|often|sometimes|usually|typically|generally|is\s+likely\s+to|are\s+likely\s+to|decides?|recommends?|suggests?|advises?|chooses?|prescribes?|adjusts?|lowers?|reduces?|pauses?|stops?|holds?|changes?|switches?|delays?)\b",
     re.I)
 TEAM_AGENT = re.compile(rf"\bby\s+(?:your|the|a)\s+(?:\w+\s+)?{_TEAM}\b", re.I)
 PATIENT_SUBJECT = re.compile(r"\b(?:you|yourself|i|we)\b", re.I)
 
 
-def negated(clause: str, match_start: int, match_end: int, include_match: bool = True, strict: bool = False) -> bool:
+# Where a negation's scope ends before the next clause: ", so you ...", ", and it ...", "Since it
+# isn't painful, it can wait" (the cue sits in a clause of its own).
+SCOPE_BREAK = re.compile(
+    r",\s+(?:(?:so|and|then|but|yet|which\s+means)\s+)?(?:you|you're|you'll|it|it's|they|he|she|we|i|this|that|there|"
+    r"there's|your|his|her|their|most|many|some)\b|,\s+(?:so|and|but|yet|then)\b|\bso\s+(?:you|it)\b|\bwhich\s+means\b", re.I)
+_SUBORDINATE = re.compile(r"\s*(?:if|when|whenever|since|because|as|once|while|unless|although|though|even\s+if)\b", re.I)
+# "avoid X" negates X. When "avoid" sits inside the match it is negation only if X is itself a harmful
+# act (stopping, missing, delaying: "you should avoid missing doses"); otherwise avoiding is the
+# harm the rule describes ("many people use it to avoid surgery").
+_AVOID = re.compile(r"avoid|avoiding|refrain\s+from", re.I)
+_AVOIDED_HARM = re.compile(
+    r"\s+(?:\w+\s+)?(?:stop|stopping|skip|skipping|miss|missing|delay|delaying|postpon\w*|put(?:ting)?\s+off|"
+    r"cancel\w*|wait\w*|hold(?:ing)?\s+off|tak(?:e|ing)\s+(?:a\s+)?(?:break|holiday)|interrupt\w*|chang\w*|adjust\w*|"
+    r"reduc\w*|lower\w*|doubl\w*|ignor\w*|leav\w*|going\s+without|self-\w+)\b", re.I)
+
+
+def negated(clause: str, match_start: int, match_end: int, include_match: bool = True, strict: bool = False,
+            own: tuple[tuple[int, int], ...] = ()) -> bool:
     """True when a negation cue in the clause governs the matched words.
 
     The cue must stand before the end of the match (inside it when `include_match`), and no
     pseudo-negation ("not only", "no need") may be the cue unless `strict` (then "you don't need
-    to go to A&E" negates the referral in it). Scope is the clause.
+    to go to A&E" negates the referral in it). Scope is the clause, and ends early where a new
+    clause starts after a comma (", so you can..."). Cues inside `own` spans belong to the claim
+    itself ("you *won't* lose your hair") and negate nothing.
     """
     end = match_end if include_match else match_start
     window = clause[:end]
     for m in NEGATION.finditer(window):
+        if any(s <= m.start() < e for s, e in own):
+            continue
         tail = clause[m.start():m.start() + 60]
         if not strict and PSEUDO_NEGATION.match(tail):
+            continue
+        if m.end() < match_start and any(b.start() < match_start for b in SCOPE_BREAK.finditer(clause, m.end(), match_end)):
+            continue
+        # A cue inside a leading subordinate clause ("If one patch isn't enough, ...") stops at its comma.
+        if m.end() < match_start and _SUBORDINATE.match(clause) and "," in clause[m.end():match_start]:
+            continue
+        if m.start() >= match_start and _AVOID.fullmatch(m.group(0)) and not _AVOIDED_HARM.match(clause, m.end()):
             continue
         return True
     return False
@@ -96,7 +124,8 @@ def team_acts(clause: str, match_start: int, match_end: int) -> bool:
     before = clause[:match_start + 1]
     subj = None
     for m in TEAM_SUBJECT.finditer(before + clause[match_start:match_end]):
-        if m.start() <= match_start:
+        # The team named before the match, or inside it ahead of any "you" (", so oncologists stop it").
+        if m.start() <= match_start or (m.start() < match_end and not PATIENT_SUBJECT.search(clause, match_start, m.start())):
             subj = m
     if subj is not None:
         between = clause[subj.end():match_start]
@@ -111,7 +140,9 @@ def team_acts(clause: str, match_start: int, match_end: int) -> bool:
 # Hedges: the statement is not a promise ("most people", "usually", "may", "we can't promise").
 HEDGE = re.compile(
     r"\b(?:may|might|usually|often|generally|typically|"
-    r"some\s+(?:people|patients|men|women)|likely|unlikely|probably|possibly|perhaps|hope(?:fully)?|chance|odds|"
+    r"some\s+(?:people|patients|men|women)|likely|unlikely|probably|possibly|perhaps|hope(?:fully)?|"
+    r"(?:a|good|high|strong|decent|fair|real|reasonable|excellent|small|slim)\s+chance|chances\s+are|odds\s+are|(?:good|high)\s+odds|"
+    r"in\s+most\s+(?:cases|people|patients)|most\s+(?:people|patients|men|women)|"
     r"in\s+many\s+cases|for\s+many|for\s+most|tends?\s+to|aim\s+(?:is|of)|goal\s+(?:is|of)|expect(?:ed)?\s+to|"
     r"not\s+(?:always|everyone|guaranteed)|no\s+guarantee|can'?t\s+(?:promise|guarantee)|cannot\s+(?:promise|guarantee))\b", re.I)
 
