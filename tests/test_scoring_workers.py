@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from qaeval.generators.mutate import MUTATIONS
@@ -40,7 +42,9 @@ def test_two_workers_give_the_same_rows_in_the_same_order(items, ctx):
 def test_auto_uses_cores_only_for_offline_scorers_and_enough_answers():
     offline = build_scorers([{"name": n} for n in DEFAULT_SCORERS])
     assert resolve_workers("auto", 10, offline) == 1
-    assert resolve_workers("auto", 100 * MIN_ANSWERS_PER_WORKER, offline) >= 1
+    cores = len(os.sched_getaffinity(0))
+    assert resolve_workers("auto", 100 * MIN_ANSWERS_PER_WORKER, offline) == min(cores, 100)
+    assert resolve_workers("auto", 2 * MIN_ANSWERS_PER_WORKER, offline) == min(cores, 2)
     assert resolve_workers(3, 10, offline) == 3
 
     class Judge:  # an LLM-backed scorer holds a client: never forked
