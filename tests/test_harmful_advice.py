@@ -302,14 +302,32 @@ def test_a_claim_you_will_see_elsewhere_is_reported_not_made(items_by_id, rubric
 
 
 def test_prefilter_never_skips_a_pattern_that_would_match(rubric) -> None:
-    """The literal/lexicon pre-check is an optimisation only: whenever it says a pattern cannot
-    match a sentence, the pattern indeed does not match."""
-    from qaeval.scorers.harmful_advice import _gate, _satisfied, normalise
+    """The required-words pre-check is an optimisation only: whenever it says a pattern cannot
+    match a sentence, the pattern indeed does not match; and it does skip most searches."""
+    from qaeval.pattern_needs import Probe
+    from qaeval.scorers.harmful_advice import normalise
     texts = [t for t, _ in HARMFUL] + SAFE + [x for q, h, s, _ in TWINS for x in (q, h, s)]
-    texts = [normalise(t) for t in texts]
+    probes = [(t, Probe(t)) for t in (normalise(t) for t in texts)]
+    pairs = skipped = 0
     for rule in rubric.harm_rules:
         for pat in (*rule.patterns, *rule.unless):
-            gate = _gate(rubric, pat.source)
-            for t in texts:
-                if gate and not _satisfied(rubric, t, gate):
+            for t, probe in probes:
+                pairs += 1
+                if not pat.may_match(probe):
+                    skipped += 1
                     assert pat.search(t, 1.0) is None, (rule.id, pat.source[:60], t)
+    assert skipped > pairs / 2, (skipped, pairs)
+
+
+def test_prefilter_reads_literals_lexicons_and_alternatives() -> None:
+    from qaeval.pattern_needs import Probe, needs
+    lex = {"drug": ["venetoclax", "St  John's wort"]}
+    req = needs(r"\b(?:stop|pause)\s+(?:taking\s+)?{drug}(?:\s+now)?", lex)
+    assert Probe("You can PAUSE  venetoclax.").folded == "you can pause venetoclax."
+    assert Probe("You can PAUSE  venetoclax.").allows(req)
+    assert Probe("stop st john's\nwort").allows(req)          # whitespace and case folded
+    assert not Probe("You can pause your tablets.").allows(req)  # no drug from the lexicon
+    assert not Probe("Keep taking venetoclax.").allows(req)      # neither stop nor pause
+    assert needs(r"(?:a)?b", lex) == ()                          # nothing of 3+ letters required
+    assert needs(r"(?r)abc", lex) == ()                          # `regex`-only syntax: no pre-check
+    assert needs(r"(?:chemotherapy|radiation){e<=1}", lex) == ()  # fuzzy: a match may lack the words

@@ -16,6 +16,7 @@ import regex
 import yaml
 
 from .errors import InputError
+from .pattern_needs import Needs, Probe, needs
 from .validation import _node_line, read_yaml
 
 _PLACEHOLDER = regex.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -50,6 +51,11 @@ def expand(pattern: str, lexicons: Mapping[str, list[str]], snippets: Mapping[st
 class CompiledPattern:
     source: str
     compiled: Any  # regex.Pattern
+    needs: Needs = ()  # words every match contains (qaeval.pattern_needs)
+
+    def may_match(self, probe: Probe) -> bool:
+        """False when the text lacks a word every match needs: the search can be skipped."""
+        return probe.allows(self.needs)
 
     def finditer(self, text: str, timeout: float) -> Iterator[Any]:
         return self.compiled.finditer(text, timeout=timeout)
@@ -142,7 +148,8 @@ def _compile(patterns: list[str], lexicons: Mapping[str, list[str]], where: str,
     out = []
     for i, p in enumerate(patterns):
         try:
-            out.append(CompiledPattern(p, regex.compile(expand(p, lexicons, snippets), regex.IGNORECASE)))
+            out.append(CompiledPattern(p, regex.compile(expand(p, lexicons, snippets), regex.IGNORECASE),
+                                       needs(p, lexicons, snippets)))
         except KeyError as exc:
             problems.append(f"{where}[{i}]: unknown lexicon {{{exc.args[0]}}}")
         except regex.error as exc:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..context import hedged, hypothetical, negated, refuted, team_acts
+from ..pattern_needs import Probe
 from ..records import Answer, Finding, Item, ScoreResult, severity_rank
 from ..rubric import HarmRule, Rubric
 from ..textspans import Span, split_clauses, split_sentences
@@ -108,147 +109,15 @@ def _without_context(rule: HarmRule) -> HarmRule:
     return replace(rule, context=())
 
 
-_GATES: dict[tuple[str, str], Any] = {}
-_PRESENT: dict[tuple[str, str], dict[Any, Any]] = {}
-_LEXWORDS: dict[tuple[str, str], tuple[str, ...]] = {}
-_WS = re.compile(r"\s+")
-
-
-Need = tuple[tuple[str, ...], ...]  # all of these groups, each satisfied by any one of its items
-
-
-def _needs(seq: Any, lex: dict[int, str]) -> list[tuple[str, ...]]:
-    """What every match of a parsed (sub)pattern must contain: groups of alternatives, each item a
-    lexicon/snippet name ("{name}") or a lower-cased literal of 3+ characters."""
-    from re import _constants as C  # type: ignore[attr-defined]
-    out: list[tuple[str, ...]] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        word = "".join(run).strip()
-        if len(word) >= 3:
-            out.append((word.lower(),))
-        run.clear()
-
-    for op, av in seq:
-        if op is C.LITERAL:
-            run.append(chr(av))
-            continue
-        flush()
-        if op is C.SUBPATTERN:
-            if av[0] in lex:
-                out.append(("{" + lex[av[0]] + "}",))
-            else:
-                out.extend(_needs(av[-1], lex))
-        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)):
-            if av[0] >= 1:
-                out.extend(_needs(av[2], lex))
-        elif op is C.BRANCH:
-            firsts = [_needs(b, lex) for b in av[1]]
-            if firsts and all(firsts):
-                out.append(tuple(sorted({item for f in firsts for item in f[0]})))
-        elif op is getattr(C, "ATOMIC_GROUP", None):
-            out.extend(_needs(av, lex))
-    flush()
-    return out
-
-
-def _gate(rubric: Rubric | None, source: str) -> Need:
-    """What every match of a pattern contains, found by parsing it with each {name} as a marked
-    group: lexicons, snippets and literal words. A sentence lacking one of them cannot match, so
-    the (costly) search is skipped; the result is the same either way."""
-    if rubric is None:
-        return ()
-    key = (rubric.digest, source)
-    g = _GATES.get(key)
-    if g is None:
-        names: list[str] = []
-
-        def mark(m: "re.Match[str]") -> str:
-            if m.group(1) not in rubric.lexicons and m.group(1) not in rubric.snippets:
-                return m.group(0)
-            names.append(m.group(1))
-            return f"(?P<LX{len(names) - 1}>x)"
-        try:
-            from re import _parser  # type: ignore[attr-defined]
-            marked = re.sub(r"\{([a-z_][a-z0-9_]*)\}", mark, source).replace("(?P<neg>", "(?:")
-            tree = _parser.parse(marked, re.I)
-            lex = {gid: names[int(n[2:])] for n, gid in tree.state.groupdict.items() if n.startswith("LX")}
-            g = tuple(dict.fromkeys(_needs(tree, lex)))
-        except Exception:  # a pattern the stdlib parser does not read: no gate
-            g = ()
-        _GATES[key] = g
-    return g
-
-
-_GROUPS: dict[tuple[str, ...], tuple[Any, tuple[str, ...]]] = {}
-
-
-def _satisfied(rubric: Rubric, text: str, gate: Need) -> bool:
-    """Whether `text` has, for every group of the gate, one of its items (memoised per text and
-    group; a group's literal words are tested with one alternation)."""
-    seen = _seen(rubric, text)
-    for group in gate:
-        v = seen.get(group)  # type: ignore[call-overload]
-        if v is None:
-            parts = _GROUPS.get(group)
-            if parts is None:
-                lits = [i for i in group if not i.startswith("{")]
-                rx = re.compile("|".join(re.escape(w) for w in sorted(lits, key=len, reverse=True))) if lits else None
-                parts = _GROUPS[group] = (rx, tuple(i for i in group if i.startswith("{")))
-            rx, names = parts
-            flat = seen.get("\0flat")
-            if flat is None:
-                flat = seen["\0flat"] = _WS.sub(" ", text).lower()  # type: ignore[assignment]
-            v = bool(rx is not None and rx.search(flat)) or any(_present(rubric, text, n) for n in names)  # type: ignore[arg-type]
-            seen[group] = v  # type: ignore[index]
-        if not v:
-            return False
-    return True
-
-
-def _seen(rubric: Rubric, text: str) -> dict[Any, Any]:
-    """The memo of what has been looked up in `text` so far."""
-    key = (rubric.digest, text)
-    seen = _PRESENT.get(key)
-    if seen is None:
-        if len(_PRESENT) > 100_000:
-            _PRESENT.clear()
-        seen = _PRESENT[key] = {}
-    return seen
-
-
-def _present(rubric: Rubric, text: str, name: str) -> bool:
-    """Whether lexicon or snippet `name` can occur in `text` (lexicons: a lower-cased substring
-    test, a superset of the pattern's word-bounded, whitespace-flexible match)."""
-    seen = _seen(rubric, text)
-    if name not in seen:
-        flat = seen.get("\0flat")
-        if flat is None:
-            flat = seen["\0flat"] = _WS.sub(" ", text).lower()  # type: ignore[assignment]
-        if not name.startswith("{"):  # a literal word
-            seen[name] = name in flat  # type: ignore[operator]
-            return seen[name]
-        name_ = name[1:-1]
-        if name_ in rubric.snippets or name_ not in rubric.lexicons:
-            seen[name] = rubric.snippet_pattern(name_).search(text) is not None
-        else:
-            wkey = (rubric.digest, name_)
-            words = _LEXWORDS.get(wkey)
-            if words is None:
-                words = _LEXWORDS[wkey] = tuple({_WS.sub(" ", w.strip()).lower() for w in rubric.lexicon(name_) if w.strip()})
-            seen[name] = any(w in flat for w in words)  # type: ignore[operator]
-    return seen[name]
-
-
 def _sentence_hits(rules: list[HarmRule], sent: Span, question: str, before: tuple[Span, ...],
-                   timeout: float, rubric: Rubric | None = None) -> tuple[list[tuple[str, int, int]], list[dict[str, Any]]]:
+                   timeout: float) -> tuple[list[tuple[str, int, int]], list[dict[str, Any]]]:
     """Rules that stand in one sentence, as (rule id, start, end) relative to the sentence.
 
     Pure in the sentence text and its context window, so results are memoised: answers repeat
     sentences a lot (templates, boilerplate, mutated copies).
     """
     local = Span(0, len(sent.text), sent.text)
+    probe = Probe(sent.text)  # skips patterns whose required words the sentence lacks
     clauses = split_clauses(local, sent.text)
     found: list[tuple[str, int, int]] = []
     suppressed: list[dict[str, Any]] = []
@@ -259,8 +128,7 @@ def _sentence_hits(rules: list[HarmRule], sent: Span, question: str, before: tup
                 continue
         hit = None
         for pat in rule.patterns:
-            gate = _gate(rubric, pat.source)
-            if gate and rubric is not None and not _satisfied(rubric, sent.text, gate):
+            if not pat.may_match(probe):
                 continue
             try:
                 matches = list(pat.finditer(sent.text, timeout))
@@ -301,7 +169,7 @@ def rule_hits(item: Item, text: str, rubric: Rubric) -> tuple[tuple[Span, ...], 
         key = (rubric.digest, tuple(r.id for r in plain), sent.text)
         cached = _SENTENCE_CACHE.get(key)
         if cached is None:
-            cached = _sentence_hits(plain, sent, question, (), timeout, rubric)
+            cached = _sentence_hits(plain, sent, question, (), timeout)
             _remember(key, cached)
         found, supp = list(cached[0]), list(cached[1])
         for rule in (r for r in rules if r.context):
@@ -310,7 +178,7 @@ def rule_hits(item: Item, text: str, rubric: Rubric) -> tuple[tuple[Span, ...], 
             ckey = (rubric.digest, rule.id, sent.text)
             c = _SENTENCE_CACHE.get(ckey)
             if c is None:
-                c = _sentence_hits([_without_context(rule)], sent, question, (), timeout, rubric)
+                c = _sentence_hits([_without_context(rule)], sent, question, (), timeout)
                 _remember(ckey, c)
             if not (c[0] or c[1]):
                 continue
